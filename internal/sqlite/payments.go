@@ -1,0 +1,250 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/h2hpay/h2hpay/internal/gateway"
+	"github.com/h2hpay/h2hpay/internal/money"
+)
+
+// paymentWritable are the columns UpdatePayment writes: all but the
+// identity (id, uuid, account_uuid) and version. Their order is the order
+// of paymentArgs.
+var paymentWritable = []string{
+	"order_id", "amount", "currency", "service", "status", "description",
+	"lifetime_s", "expires_at", "created_at", "updated_at", "final_at",
+	"customer", "browser", "success_redirect_url", "fail_redirect_url", "notification_url",
+	"return_url", "payer_browser", "card_first6", "card_last4", "card_brand",
+	"card_exp_month", "card_exp_year", "sealed_card", "three_ds", "challenge_id",
+	"card_at", "challenge_at", "auth_state", "auth_lease_until", "auth_reference",
+	"decline_reason", "cancel_reason",
+}
+
+// paymentArgs are p's values for paymentWritable.
+func paymentArgs(p *gateway.Payment) ([]any, error) {
+	customer, err := jsonArg(p.Customer)
+	if err != nil {
+		return nil, err
+	}
+	browser, err := jsonArg(p.Browser)
+	if err != nil {
+		return nil, err
+	}
+	payerBrowser, err := jsonArg(p.PayerBrowser)
+	if err != nil {
+		return nil, err
+	}
+	return []any{
+		p.OrderID, int64(p.Amount), p.Currency, p.Service, string(p.Status), p.Desc,
+		int64(p.Lifetime / time.Second), timeArg(p.ExpiresAt), timeArg(p.CreatedAt), timeArg(p.UpdatedAt), timeArg(p.FinalAt),
+		customer, browser, p.SuccessRedirectURL, p.FailRedirectURL, p.NotificationURL,
+		p.ReturnURL, payerBrowser, p.Card.First6, p.Card.Last4, p.Card.Brand,
+		p.Card.ExpMonth, p.Card.ExpYear, blobArg(p.SealedCard), string(p.ThreeDS), textArg(p.ChallengeID),
+		timeArg(p.CardAt), timeArg(p.ChallengeAt), string(p.AuthState), timeArg(p.AuthLeaseUntil), p.AuthReference,
+		p.DeclineReason, p.CancelReason,
+	}, nil
+}
+
+var paymentCols = "id, uuid, account_uuid, version, " + strings.Join(paymentWritable, ", ")
+
+func scanPayment(sc scanner) (*gateway.Payment, error) {
+	var p gateway.Payment
+	var amount, lifetime int64
+	err := sc.Scan(&p.ID, &p.UUID, &p.AccountUUID, &p.Version,
+		&p.OrderID, &amount, &p.Currency, &p.Service, &p.Status, &p.Desc,
+		&lifetime, timeCol{&p.ExpiresAt}, timeCol{&p.CreatedAt}, timeCol{&p.UpdatedAt}, timeCol{&p.FinalAt},
+		jsonCol{&p.Customer}, jsonCol{&p.Browser}, &p.SuccessRedirectURL, &p.FailRedirectURL, &p.NotificationURL,
+		&p.ReturnURL, jsonCol{&p.PayerBrowser}, &p.Card.First6, &p.Card.Last4, &p.Card.Brand,
+		&p.Card.ExpMonth, &p.Card.ExpYear, &p.SealedCard, &p.ThreeDS, textCol{&p.ChallengeID},
+		timeCol{&p.CardAt}, timeCol{&p.ChallengeAt}, &p.AuthState, timeCol{&p.AuthLeaseUntil}, &p.AuthReference,
+		&p.DeclineReason, &p.CancelReason,
+	)
+	if err != nil {
+		return nil, err
+	}
+	p.Amount = money.Amount(amount)
+	p.Lifetime = time.Duration(lifetime) * time.Second
+	return &p, nil
+}
+
+var (
+	insertPaymentSQL = `INSERT INTO payments (uuid, account_uuid, version, ` + strings.Join(paymentWritable, ", ") + `)
+		VALUES (?, ?, 1` + strings.Repeat(", ?", len(paymentWritable)) + `) RETURNING id`
+	updatePaymentSQL = `UPDATE payments SET ` + strings.Join(paymentWritable, " = ?, ") + ` = ?, version = version + 1
+		WHERE uuid = ? AND version = ?`
+	paymentByIDSQL = `SELECT ` + paymentCols + ` FROM payments WHERE id = ? AND account_uuid = ?`
+	// With no account given, any account's payment will do.
+	paymentByUUIDSQL    = `SELECT ` + paymentCols + ` FROM payments WHERE uuid = ?1 AND (?2 = '' OR account_uuid = ?2)`
+	paymentByOrderIDSQL = `SELECT ` + paymentCols + ` FROM payments WHERE account_uuid = ? AND order_id = ?
+		ORDER BY id DESC LIMIT 1`
+	paymentByChallengeSQL = `SELECT ` + paymentCols + ` FROM payments WHERE challenge_id = ?`
+)
+
+// CreatePayment inserts p and sets p.ID and p.Version (1). Another payment
+// of the account in wait or paid with p.OrderID makes it
+// gateway.ErrDuplicateOrder, decided by the payments_live_order_id index so
+// that racing creates produce exactly one payment. A uuid or challenge id
+// already stored is gateway.ErrConflict.
+func (s *Store) CreatePayment(ctx context.Context, p *gateway.Payment) error {
+	args, err := paymentArgs(p)
+	if err != nil {
+		return fmt.Errorf("sqlite: create payment %s: %w", p.UUID, err)
+	}
+	var id int64
+	err = s.insertPayment.QueryRowContext(ctx, append([]any{p.UUID, p.AccountUUID}, args...)...).Scan(&id)
+	if err != nil {
+		return paymentWriteErr("create payment "+p.UUID, err)
+	}
+	p.ID, p.Version = id, 1
+	return nil
+}
+
+func paymentWriteErr(what string, err error) error {
+	if isDuplicateOrder(err) {
+		return fmt.Errorf("sqlite: %s: %w", what, gateway.ErrDuplicateOrder)
+	}
+	return writeErr(what, err)
+}
+
+// Payment finds one payment: by q.ID or q.OrderID (the newest with it)
+// within q.AccountUUID, or by q.UUID, within q.AccountUUID when it is set.
+// No such payment is gateway.ErrNotFound.
+func (s *Store) Payment(ctx context.Context, q gateway.PaymentQuery) (*gateway.Payment, error) {
+	set := 0
+	for _, ok := range []bool{q.ID != 0, q.UUID != "", q.OrderID != ""} {
+		if ok {
+			set++
+		}
+	}
+	if set != 1 || (q.UUID == "" && q.AccountUUID == "") {
+		return nil, fmt.Errorf("sqlite: payment query %+v: set exactly one of ID, UUID, OrderID, and AccountUUID unless UUID", q)
+	}
+	var (
+		p    *gateway.Payment
+		err  error
+		what string
+	)
+	switch {
+	case q.ID != 0:
+		what = fmt.Sprintf("payment %d of account %s", q.ID, q.AccountUUID)
+		p, err = scanPayment(s.paymentByID.QueryRowContext(ctx, q.ID, q.AccountUUID))
+	case q.UUID != "":
+		what = "payment " + q.UUID
+		p, err = scanPayment(s.paymentByUUID.QueryRowContext(ctx, q.UUID, q.AccountUUID))
+	default:
+		what = fmt.Sprintf("payment with order_id %q of account %s", q.OrderID, q.AccountUUID)
+		p, err = scanPayment(s.paymentByOrderID.QueryRowContext(ctx, q.AccountUUID, q.OrderID))
+	}
+	if err != nil {
+		return nil, readErr(what, err)
+	}
+	return p, nil
+}
+
+// PaymentByChallenge finds the payment whose ChallengeID is challengeID, or
+// gateway.ErrNotFound (always for "").
+func (s *Store) PaymentByChallenge(ctx context.Context, challengeID string) (*gateway.Payment, error) {
+	if challengeID == "" {
+		return nil, fmt.Errorf("sqlite: payment by empty challenge id: %w", gateway.ErrNotFound)
+	}
+	p, err := scanPayment(s.paymentByChallenge.QueryRowContext(ctx, challengeID))
+	if err != nil {
+		return nil, readErr("payment by challenge", err)
+	}
+	return p, nil
+}
+
+// UpdatePayment writes every field of p but ID, UUID and AccountUUID if the
+// stored version is still p.Version, inserts n (when not nil, setting n.ID)
+// in the same transaction, and then increments p.Version. A version
+// mismatch, or no payment with p.UUID, is gateway.ErrConflict and writes
+// nothing; so is a ChallengeID another payment has. Without n it is a
+// single UPDATE.
+func (s *Store) UpdatePayment(ctx context.Context, p *gateway.Payment, n *gateway.Notification) error {
+	args, err := paymentArgs(p)
+	if err != nil {
+		return fmt.Errorf("sqlite: update payment %s: %w", p.UUID, err)
+	}
+	args = append(args, p.UUID, p.Version)
+	what := fmt.Sprintf("update payment %s version %d", p.UUID, p.Version)
+
+	if n == nil {
+		// One statement is its own transaction.
+		res, err := s.updatePayment.ExecContext(ctx, args...)
+		if err := updated(what, res, err); err != nil {
+			return err
+		}
+		p.Version++
+		return nil
+	}
+
+	nargs := notificationArgs(n)
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.StmtContext(ctx, s.updatePayment).ExecContext(ctx, args...)
+	if err := updated(what, res, err); err != nil {
+		return err
+	}
+	var id int64
+	if err := tx.StmtContext(ctx, s.insertNotification).QueryRowContext(ctx, nargs...).Scan(&id); err != nil {
+		return writeErr(what+": insert notification", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	p.Version++
+	n.ID = id
+	return nil
+}
+
+// updated turns the outcome of the versioned UPDATE into the error to return.
+func updated(what string, res interface{ RowsAffected() (int64, error) }, err error) error {
+	if err != nil {
+		return paymentWriteErr(what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("sqlite: %s: %w", what, gateway.ErrConflict)
+	}
+	return nil
+}
+
+// PaymentsToExpire lists up to limit payments in wait that are due at now,
+// oldest ExpiresAt first: unclaimed ones whose ExpiresAt has passed, and
+// claimed ones whose AuthLeaseUntil has (a live claim holds off expiry).
+// limit <= 0 lists none.
+func (s *Store) PaymentsToExpire(ctx context.Context, now time.Time, limit int) ([]gateway.Payment, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+paymentCols+` FROM payments
+		WHERE status = 'wait' AND (
+			(auth_state <> 'claimed' AND expires_at <= ?1) OR
+			(auth_state = 'claimed' AND auth_lease_until <= ?1))
+		ORDER BY expires_at, id LIMIT ?2`, now.UnixMicro(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: payments to expire: %w", err)
+	}
+	defer rows.Close()
+	var ps []gateway.Payment
+	for rows.Next() {
+		p, err := scanPayment(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: payments to expire: %w", err)
+		}
+		ps = append(ps, *p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: payments to expire: %w", err)
+	}
+	return ps, nil
+}
