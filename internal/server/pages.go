@@ -1,0 +1,118 @@
+package server
+
+import (
+	"bytes"
+	"crypto/rand"
+	"embed"
+	"encoding/base64"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/h2hpay/h2hpay/internal/gateway"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// pages renders the payer-facing HTML. Everything a page needs is embedded
+// in the binary: no external resources.
+type pages struct {
+	tmpl   *template.Template
+	static http.Handler
+}
+
+func loadPages() (*pages, error) {
+	t, err := template.New("").Funcs(template.FuncMap{
+		"currency": currencySymbol,
+	}).ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, err
+	}
+	return &pages{tmpl: t, static: http.StripPrefix("/static/", http.FileServerFS(sub))}, nil
+}
+
+// pageData is what every page template gets, plus its own Data.
+type pageData struct {
+	Title string
+	Nonce string // the CSP nonce for the page's one inline script, if any
+	Data  any
+}
+
+// securityHeaders sets the headers every payer page carries. Pages show
+// payment data, so nothing is cached. formAction lists where the page's
+// forms may post (the return page posts to the merchant's return_url).
+func securityHeaders(w http.ResponseWriter, nonce, formAction string) {
+	if formAction == "" {
+		formAction = "'self'"
+	}
+	script := "'none'"
+	if nonce != "" {
+		script = "'nonce-" + nonce + "'"
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src "+script+
+		"; form-action "+formAction+"; base-uri 'none'; frame-ancestors *")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+}
+
+func newNonce() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return base64.RawStdEncoding.EncodeToString(b)
+}
+
+func (p *pages) render(w http.ResponseWriter, status int, name string, d pageData, formAction string) {
+	var buf bytes.Buffer
+	if err := p.tmpl.ExecuteTemplate(&buf, name, d); err != nil {
+		http.Error(w, "page failed to render", http.StatusInternalServerError)
+		return
+	}
+	securityHeaders(w, d.Nonce, formAction)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+func (p *pages) errorPage(w http.ResponseWriter, r *http.Request, status int, e *gateway.Error) {
+	p.render(w, status, "error.html", pageData{Title: http.StatusText(status), Data: struct {
+		Status  int
+		Message string
+	}{status, e.Message}}, "")
+}
+
+// originOf is scheme://host of a URL, for a CSP source.
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "'none'"
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+func currencySymbol(code string) string {
+	switch strings.ToUpper(code) {
+	case "RUB":
+		return "₽"
+	case "UAH":
+		return "₴"
+	case "KZT":
+		return "₸"
+	case "USD":
+		return "$"
+	case "EUR":
+		return "€"
+	}
+	return code
+}

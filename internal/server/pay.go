@@ -1,0 +1,128 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/h2hpay/h2hpay/internal/gateway"
+)
+
+// sandboxCode is the one-time code the sandbox 3-D Secure page is filled in
+// with; submitting it passes authentication.
+const sandboxCode = "123456"
+
+type challengeView struct {
+	Action       string
+	MerchantName string
+	Amount       string
+	Currency     string
+	Desc         string
+	CardMask     string
+	Brand        string
+	OrderID      string
+	Code         string
+	CodeError    string
+	ExpiresAt    string
+}
+
+func (s *Server) challengeView(c *gateway.Challenge, challengeID string) challengeView {
+	p := c.Payment
+	return challengeView{
+		Action:       "/3ds/" + challengeID,
+		MerchantName: c.MerchantName,
+		Amount:       p.Amount.String(),
+		Currency:     p.Currency,
+		Desc:         p.Desc,
+		CardMask:     p.Card.Mask(),
+		Brand:        p.Card.Brand,
+		OrderID:      p.OrderID,
+		Code:         sandboxCode,
+		ExpiresAt:    p.ExpiresAt.Format("15:04 UTC"),
+	}
+}
+
+// challengePage is GET /3ds/{challenge}: the sandbox issuer's 3-D Secure
+// page, a plain form that works without JavaScript or cookies.
+func (s *Server) challengePage(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("challenge")
+	c, err := s.svc.Challenge(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, payerPages, err)
+		return
+	}
+	note(r).payment = c.Payment.UUID
+	if c.Payment.Status == gateway.StatusCancel {
+		s.writeError(w, r, payerPages, gateway.Errorf(gateway.CodeInvalidState, "This payment is cancelled: its lifetime ran out."))
+		return
+	}
+	if c.Payment.ThreeDS != gateway.ThreeDSChallenge {
+		// Answered already (the back button): go on to the merchant.
+		s.answerChallenge(w, r)
+		return
+	}
+	s.pages.render(w, http.StatusOK, "challenge.html", pageData{Title: "3-D Secure", Data: s.challengeView(c, id)}, "")
+}
+
+// answerChallenge is POST /3ds/{challenge}: the payer passed (the
+// pre-filled code, first button) or failed (second button) authentication.
+// The answer is a page whose first form posts the result to return_url.
+func (s *Server) answerChallenge(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("challenge")
+	passed := true
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+		if err := r.ParseForm(); err != nil {
+			s.writeError(w, r, payerPages, gateway.Errorf(gateway.CodeValidation, "The form could not be read."))
+			return
+		}
+		switch r.PostForm.Get("action") {
+		case "fail":
+			passed = false
+		default:
+			if r.PostForm.Get("code") != sandboxCode {
+				c, err := s.svc.Challenge(r.Context(), id)
+				if err != nil {
+					s.writeError(w, r, payerPages, err)
+					return
+				}
+				if c.Payment.ThreeDS == gateway.ThreeDSChallenge && c.Payment.Status == gateway.StatusWait {
+					v := s.challengeView(c, id)
+					v.Code = r.PostForm.Get("code")
+					v.CodeError = "That code is not right. In the sandbox the code is " + sandboxCode + "."
+					s.pages.render(w, http.StatusUnprocessableEntity, "challenge.html", pageData{Title: "3-D Secure", Data: v}, "")
+					return
+				}
+			}
+		}
+	}
+	res, err := s.svc.AnswerChallenge(r.Context(), id, passed)
+	if err != nil {
+		s.writeError(w, r, payerPages, err)
+		return
+	}
+	p := res.Payment
+	note(r).payment = p.UUID
+	nonce := newNonce()
+	s.pages.render(w, http.StatusOK, "return.html", pageData{Title: "Returning to the merchant", Nonce: nonce, Data: struct {
+		ReturnURL, PaRes, MD string
+		Passed               bool
+	}{p.ReturnURL, res.PaRes, res.MD, p.ThreeDS == gateway.ThreeDSPassed}}, originOf(p.ReturnURL))
+}
+
+// paymentPage is GET /{uuid}: the page a created payment's url opens. It
+// shows the payment and its status.
+func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) {
+	p, merchant, err := s.svc.PaymentForPayer(r.Context(), r.PathValue("uuid"))
+	if err != nil {
+		s.writeError(w, r, payerPages, err)
+		return
+	}
+	note(r).payment = p.UUID
+	s.pages.render(w, http.StatusOK, "payment.html", pageData{Title: "Payment", Data: struct {
+		MerchantName, Amount, Currency, Desc, OrderID, Status, CardMask string
+	}{merchant, p.Amount.String(), p.Currency, p.Desc, p.OrderID, string(p.Status), p.Card.Mask()}}, "")
+}
+
+func (s *Server) static(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	s.pages.static.ServeHTTP(w, r)
+}
