@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/h2hpay/h2hpay/internal/gateway"
+	"github.com/h2hpay/h2hpay/internal/signature"
+)
+
+// defaultServices are enabled on a new account unless --service says otherwise.
+var defaultServices = []gateway.AccountService{{Code: "payment_card_rub_hpp", Currency: "RUB"}}
+
+func runAccount(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, "usage: h2hpay account create|list [flags]\n")
+		return errUsage
+	}
+	switch args[0] {
+	case "create":
+		return accountCreate(ctx, args[1:], getenv, stdout, stderr)
+	case "list":
+		return accountList(ctx, args[1:], getenv, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "h2hpay account: unknown subcommand %q (create, list)\n", args[0])
+	return errUsage
+}
+
+// serviceList is a repeatable --service code[:CURRENCY] flag.
+type serviceList []gateway.AccountService
+
+func (l *serviceList) String() string { return "" }
+func (l *serviceList) Set(v string) error {
+	code, cur, _ := strings.Cut(v, ":")
+	if code == "" {
+		return errors.New("empty service code")
+	}
+	if cur == "" {
+		cur = currencyOfService(code)
+	}
+	*l = append(*l, gateway.AccountService{Code: code, Currency: strings.ToUpper(cur)})
+	return nil
+}
+
+// currencyOfService reads the currency from the service name pattern
+// <method>_<currency>_<flow> (api-notes §9), RUB when it has none.
+func currencyOfService(code string) string {
+	for _, part := range strings.Split(code, "_") {
+		switch part {
+		case "rub", "uah", "pkr", "kzt", "usd", "eur":
+			return strings.ToUpper(part)
+		}
+	}
+	return "RUB"
+}
+
+// newAccount is what account create and the sandbox's first run share.
+type newAccount struct {
+	Account     string `json:"account"`
+	Application string `json:"application"`
+}
+
+// createAccount issues the account's keys, stores the account with the
+// public halves, and writes the merchant's archive to keysOut: private.pem
+// (legacy encrypted PKCS#1), password.txt (no trailing newline), public.pem
+// and notification-public.pem. The merchant's private key is not kept.
+func createAccount(ctx context.Context, store gateway.Store, name, keysOut string, notifyHash gateway.NotifyHash, services []gateway.AccountService) (*newAccount, error) {
+	if _, err := os.Stat(filepath.Join(keysOut, "private.pem")); err == nil {
+		return nil, fmt.Errorf("%s already holds a private.pem: choose an empty directory", keysOut)
+	}
+	archive, err := signature.NewArchive(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	notifyKey, err := signature.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	a := &gateway.Account{
+		UUID:               gateway.NewUUID(),
+		Name:               name,
+		ApplicationUUID:    gateway.NewUUID(),
+		PaymentKeyPEM:      archive.PublicPEM,
+		NotificationKeyPEM: signature.MarshalPrivateKeyPEM(notifyKey),
+		NotifyHash:         notifyHash,
+		CreatedAt:          time.Now().UTC(),
+	}
+	if len(services) == 0 {
+		services = defaultServices
+	}
+	svcs := make([]gateway.AccountService, len(services))
+	for i, s := range services {
+		s.AccountUUID = a.UUID
+		svcs[i] = s
+	}
+	// Keys first: an account whose archive could not be written is useless.
+	if err := archive.WriteDir(keysOut); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(keysOut, "notification-public.pem"), signature.MarshalPublicKeyPEM(&notifyKey.PublicKey), 0o644); err != nil {
+		return nil, err
+	}
+	if err := store.CreateAccount(ctx, a, svcs); err != nil {
+		return nil, err
+	}
+	return &newAccount{Account: a.UUID, Application: a.ApplicationUUID}, nil
+}
+
+func accountCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("h2hpay account create", flag.ContinueOnError)
+	data := dataDirFlag(fs, getenv)
+	keysOut := fs.String("keys-out", "", "`directory` to write the merchant's key archive to (required)")
+	name := fs.String("name", "Demo merchant", "merchant `name` shown to payers")
+	hash := fs.String("notify-hash", "sha1", "notification and redirect signatures: sha1 (PHP json_encode rebuild) or sha256 (JSON.stringify rebuild)")
+	jsonOut := fs.Bool("json", false, "print {\"account\":…,\"application\":…}")
+	var services serviceList
+	fs.Var(&services, "service", "enable a service, `code[:CURRENCY]` (repeatable; default payment_card_rub_hpp:RUB)")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	if *keysOut == "" {
+		fmt.Fprintln(stderr, "h2hpay account create: --keys-out is required")
+		return errUsage
+	}
+	nh := gateway.NotifyHash(*hash)
+	if nh != gateway.NotifySHA1 && nh != gateway.NotifySHA256 {
+		fmt.Fprintln(stderr, "h2hpay account create: --notify-hash must be sha1 or sha256")
+		return errUsage
+	}
+	store, _, err := openData(ctx, *data, getenv("H2HPAY_MASTER_KEY"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	acct, err := createAccount(ctx, store, *name, *keysOut, nh, services)
+	if err != nil {
+		return err
+	}
+	if *jsonOut {
+		return json.NewEncoder(stdout).Encode(acct)
+	}
+	fmt.Fprintf(stdout, "account      %s\napplication  %s\nkeys         %s (private.pem, password.txt, public.pem, notification-public.pem)\n",
+		acct.Account, acct.Application, *keysOut)
+	return nil
+}
+
+func accountList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("h2hpay account list", flag.ContinueOnError)
+	data := dataDirFlag(fs, getenv)
+	jsonOut := fs.Bool("json", false, "print a JSON array")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	store, _, err := openData(ctx, *data, getenv("H2HPAY_MASTER_KEY"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	accounts, err := store.Accounts(ctx)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		Account     string   `json:"account"`
+		Application string   `json:"application"`
+		Name        string   `json:"name"`
+		NotifyHash  string   `json:"notify_hash"`
+		Services    []string `json:"services"`
+		CreatedAt   string   `json:"created_at"`
+	}
+	rows := []row{}
+	for _, a := range accounts {
+		svcs, err := store.AccountServices(ctx, a.UUID)
+		if err != nil {
+			return err
+		}
+		r := row{Account: a.UUID, Application: a.ApplicationUUID, Name: a.Name, NotifyHash: string(a.NotifyHash),
+			CreatedAt: a.CreatedAt.Format(time.RFC3339), Services: []string{}}
+		for _, s := range svcs {
+			r.Services = append(r.Services, s.Code+":"+s.Currency)
+		}
+		rows = append(rows, r)
+	}
+	if *jsonOut {
+		return json.NewEncoder(stdout).Encode(rows)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ACCOUNT\tAPPLICATION\tNAME\tNOTIFY\tSERVICES")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Account, r.Application, r.Name, r.NotifyHash, strings.Join(r.Services, ","))
+	}
+	return tw.Flush()
+}

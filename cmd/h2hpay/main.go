@@ -1,0 +1,109 @@
+// Command h2hpay is the h2hpay gateway and its tools:
+//
+//	h2hpay serve      run the gateway (merchant API, H2H API, payer pages)
+//	h2hpay sandbox    the gateway on embedded SQLite plus a demo merchant shop
+//	h2hpay account    create and list merchant accounts and their keys
+//	h2hpay endpoint   register the cabinet's redirect and notification URLs
+//
+// This package is the only place that reads flags and the environment and
+// builds concrete adapters (stores, acquirer, HTTP servers).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "h2hpay:", err)
+		os.Exit(1)
+	}
+}
+
+// errUsage marks an error whose usage text was already printed.
+var errUsage = errors.New("usage")
+
+const usage = `h2hpay — a self-hostable AliKassa 2.0 compatible host-to-host card payment gateway
+
+Usage:
+  h2hpay serve     [flags]   run the gateway: merchant API, H2H API, payer pages
+  h2hpay sandbox   [flags]   the gateway on embedded SQLite with a demo account and demo shop
+  h2hpay account create --keys-out DIR [--name NAME] [--json]
+  h2hpay account list [--json]
+  h2hpay endpoint add --account UUID --kind notification|success|fail --url URL [--id N] [--json]
+  h2hpay endpoint list [--account UUID] [--json]
+  h2hpay version
+
+Every command takes --data DIR (default ./h2hpay-data, env H2HPAY_DATA).
+Run "h2hpay COMMAND -h" for a command's flags.
+`
+
+// run is main without the process: tests call it with their own arguments,
+// environment and output, and cancel ctx to stop a server.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, getenv, stdout, stderr)
+	case "sandbox":
+		return runSandbox(ctx, rest, getenv, stdout, stderr)
+	case "account":
+		return runAccount(ctx, rest, getenv, stdout, stderr)
+	case "endpoint":
+		return runEndpoint(ctx, rest, getenv, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "h2hpay", version())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "h2hpay: unknown command %q\n\n%s", cmd, usage)
+	return errUsage
+}
+
+// parseFlags parses a subcommand's flags, printing errors and help to stderr.
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		fs.Usage()
+		return errUsage
+	}
+	return nil
+}
+
+// dataDirFlag registers --data with its environment default.
+func dataDirFlag(fs *flag.FlagSet, getenv func(string) string) *string {
+	def := getenv("H2HPAY_DATA")
+	if def == "" {
+		def = "./h2hpay-data"
+	}
+	return fs.String("data", def, "data `directory`: the SQLite database and the gateway's keys (env H2HPAY_DATA)")
+}
