@@ -630,3 +630,34 @@ func TestNotificationSignature(t *testing.T) {
 		}
 	}
 }
+
+func TestConcurrentSubmitsIssueOneChallenge(t *testing.T) {
+	e := newEnv(t, gateway.NotifySHA1)
+	p := e.create()
+	var wg sync.WaitGroup
+	ids := make([]string, 10)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			q, err := e.svc.SubmitCard(context.Background(), e.keys, gateway.SubmitCardRequest{
+				PaymentUUID: p.UUID, ReturnURL: "https://shop.example.test/confirm",
+				CardNumber: "4242424242424242", CardMonth: "12", CardYear: "30", CardCVC: "123",
+			})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids[i] = q.ChallengeID
+		}()
+	}
+	wg.Wait()
+	for _, id := range ids {
+		if id != ids[0] || id == "" {
+			t.Fatalf("challenge ids differ: %v", ids)
+		}
+	}
+	if got := e.get(p.UUID); got.Version != 2 {
+		t.Fatalf("version %d, want 2: one write for ten submits", got.Version)
+	}
+}
