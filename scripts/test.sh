@@ -2,11 +2,13 @@
 # scripts/test.sh — installs what the tests need on a fresh Debian machine,
 # then runs every test. CI (.ci/run) runs exactly this.
 #
-#   scripts/test.sh            install (only what is missing), vet, test
+#   scripts/test.sh            install (only what is missing), vet, Go tests,
+#                              then the docs' client code in five languages
 #   SKIP_INSTALL=1 scripts/test.sh   skip the apt/npm step (a machine already set up)
 #
-# Needs Go (the version in go.mod) on PATH or in /usr/local/go, and root or
-# sudo for apt-get.
+# Needs Go (the version in go.mod) on PATH or in /usr/local/go, root or sudo
+# for apt-get, and the conformance harness at ../shared/conformance (or
+# CONFORMANCE_DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -15,6 +17,9 @@ T0=$SECONDS
 step() { printf '\n=== %s (%ss)\n' "$*" "$((SECONDS - T0))"; }
 
 command -v go >/dev/null || { echo "test.sh: Go is not installed (see go.mod for the version)" >&2; exit 1; }
+CONF=${CONFORMANCE_DIR:-$ROOT/../shared/conformance}
+[ -x "$CONF/run.sh" ] || { echo "test.sh: no conformance harness at $CONF (set CONFORMANCE_DIR)" >&2; exit 1; }
+export CONFORMANCE_DIR=$CONF
 
 if [ "${SKIP_INSTALL:-}" != 1 ]; then
   step "installing test dependencies"
@@ -31,6 +36,9 @@ if [ "${SKIP_INSTALL:-}" != 1 ]; then
     "${APT[@]}" update
     "${APT[@]}" install --no-install-recommends "${missing[@]}"
   fi
+  # PHP (curl), Node.js + Express, Python (cryptography, requests, flask),
+  # Java (BouncyCastle, Jackson, Jetty): what the docs' clients need.
+  "$CONF/install-deps.sh"
 fi
 
 step "go vet"
@@ -38,5 +46,8 @@ go vet ./...
 
 step "go test -race"
 go test -race -count=1 ./...
+
+step "conformance: the docs' client code against h2hpay serve"
+scripts/conformance.sh
 
 step "done in $((SECONDS - T0))s"

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/h2hpay/h2hpay/internal/gateway"
@@ -153,6 +154,27 @@ func (w *Worker) Run(ctx context.Context) {
 		}
 		t.Stop()
 	}
+}
+
+// Sweep delivers what is due now, up to Concurrency notifications at once,
+// and returns when those attempts are recorded. It is Run's single step
+// without the waiting, for tools and tests that drive the clock themselves.
+func (w *Worker) Sweep(ctx context.Context) (int, error) {
+	now := w.cfg.Now().UTC()
+	ns, err := w.cfg.Store.ClaimNotifications(ctx, w.cfg.Owner, now, now.Add(w.lease()), w.cfg.Concurrency)
+	if err != nil {
+		return 0, err
+	}
+	var wg sync.WaitGroup
+	for i := range ns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.attempt(ctx, &ns[i])
+		}()
+	}
+	wg.Wait()
+	return len(ns), nil
 }
 
 // lease is how long a claim holds: longer than one attempt can take.
