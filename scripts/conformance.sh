@@ -5,7 +5,9 @@
 # 0 only if every step of every language passed.
 #
 # Env: CONFORMANCE_DIR (default ../shared/conformance), OUT (default
-# test-output/conformance: the harness's work dir, the gateway's log).
+# test-output/conformance: the run's output, the gateway's log, and the
+# harness's wire log; the harness's rendered client code, Go files among
+# them, stays in a temporary folder so that `go test ./...` never sees it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -41,10 +43,14 @@ H2H=$(sed -nE 's/.*H2H API +on (http:\S+).*/\1/p' "$OUT/serve.out")
 [ -n "$MERCHANT" ] && [ -n "$H2H" ] || { echo "conformance.sh: the gateway did not start" >&2; cat "$OUT/gateway.log" >&2; exit 1; }
 echo "gateway: merchant $MERCHANT, h2h $H2H, account $ACCOUNT"
 
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/h2hpay-conformance.XXXXXX")
 set +e
-QUIET=${QUIET:-1} WORK="$OUT/work" "$CONF/run.sh" "$MERCHANT" "$H2H" "$OUT/keys" "$ACCOUNT" "$APPLICATION" > "$OUT/run.log" 2>&1
+QUIET=${QUIET:-1} WORK="$WORK" "$CONF/run.sh" "$MERCHANT" "$H2H" "$OUT/keys" "$ACCOUNT" "$APPLICATION" > "$OUT/run.log" 2>&1
 rc=$?
 set -e
+mkdir -p "$OUT/work"
+cp -r "$WORK/wire.jsonl" "$WORK/calls.tsv" "$WORK/logs" "$OUT/work/" 2>/dev/null || true
+rm -rf "$WORK"
 sed -n '/^=== summary/,$p' "$OUT/run.log"
 echo "conformance stage: ${SECONDS}s (exit $rc; full output in $OUT/run.log, gateway log in $OUT/gateway.log)"
 exit $rc
