@@ -5,10 +5,8 @@ import (
 	"context"
 	"crypto/rsa"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -45,7 +43,8 @@ type program struct {
 	t       *testing.T
 	dataDir string
 	extra   []string
-	logs    *syncBuffer // stderr, across restarts
+	env     map[string]string // the program's environment
+	logs    *syncBuffer       // stderr, across restarts
 	stdout  *syncBuffer
 
 	merchant, h2h, pay string
@@ -70,7 +69,12 @@ func (p *program) start(merchant, h2h, pay string) {
 	args = append(args, p.extra...)
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel, p.done, p.stdout = cancel, make(chan error, 1), &syncBuffer{}
-	go func() { p.done <- run(ctx, args, noEnv, p.stdout, p.logs) }()
+	env := map[string]string{}
+	for k, v := range p.env {
+		env[k] = v
+	}
+	getenv := func(k string) string { return env[k] }
+	go func() { p.done <- run(ctx, args, getenv, p.stdout, p.logs) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		m := listeningRE.FindAllStringSubmatch(p.stdout.String(), -1)
@@ -307,5 +311,5 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-var _ = fmt.Sprintf
-var _ = url.Values{}
+
+

@@ -56,6 +56,12 @@ const notifyURL = "https://shop.example.test/notify"
 
 func newEnv(t *testing.T, notifyHash gateway.NotifyHash) *env {
 	t.Helper()
+	return newEnvFor(t, notifyHash, gateway.NewUUID())
+}
+
+// newEnvFor is newEnv with a chosen account uuid (the field cases' fixtures).
+func newEnvFor(t *testing.T, notifyHash gateway.NotifyHash, accountUUID string) *env {
+	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "h2hpay.db"))
 	if err != nil {
@@ -64,7 +70,7 @@ func newEnv(t *testing.T, notifyHash gateway.NotifyHash) *env {
 	t.Cleanup(func() { store.Close() })
 	ks := testKeys()
 	a := &gateway.Account{
-		UUID: gateway.NewUUID(), Name: "Test shop", ApplicationUUID: gateway.NewUUID(),
+		UUID: accountUUID, Name: "Test shop", ApplicationUUID: gateway.NewUUID(),
 		PaymentKeyPEM:      signature.MarshalPublicKeyPEM(&ks[0].PublicKey),
 		NotificationKeyPEM: signature.MarshalPrivateKeyPEM(ks[1]),
 		NotifyHash:         notifyHash, CreatedAt: time.Now().UTC(),
@@ -82,7 +88,7 @@ func newEnv(t *testing.T, notifyHash gateway.NotifyHash) *env {
 	}
 	c := &clock{}
 	c.Set(time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC))
-	v, _ := vault.New(make([]byte, 32))
+	v := mustVault()
 	acq := &acquirer.Sandbox{}
 	key3ds := []byte("three-ds-test-key-0123456789abcd")
 	svc := gateway.New(gateway.Config{Store: store, Acquirer: acq, Vault: v, ThreeDSKey: key3ds, Now: c.Now})
@@ -660,4 +666,12 @@ func TestConcurrentSubmitsIssueOneChallenge(t *testing.T) {
 	if got := e.get(p.UUID); got.Version != 2 {
 		t.Fatalf("version %d, want 2: one write for ten submits", got.Version)
 	}
+}
+
+func mustVault() *vault.Vault {
+	v, err := vault.New(make([]byte, 32))
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
