@@ -87,9 +87,9 @@ func TestIT02_WhitespaceKeyOrderNewline(t *testing.T) {
 	fixture(t, "G", g, 151, "ed1d7b574482bcc5")
 	fixture(t, "G+LF", g+"\n", 152, "7130ce16288d4969")
 	fresh := func(body, suffix string) string { return strings.Replace(body, "ORD-1002", "ORD-1002-"+suffix, 1) }
-	e.mustCreateRaw(fresh(p, "P"))                                                   // 1
-	e.mustCreateRaw(fresh(g, "G"))                                                   // 1
-	gl := fresh(g, "GLF") + "\n"                                                     //
+	e.mustCreateRaw(fresh(p, "P"))                                                                                  // 1
+	e.mustCreateRaw(fresh(g, "G"))                                                                                  // 1
+	gl := fresh(g, "GLF") + "\n"                                                                                    //
 	code, ans := e.createRaw([]byte(gl), e.acct.Account, sign(t, e.acct.Key, []byte(strings.TrimSuffix(gl, "\n")))) // 2
 	merchantError(t, code, ans, 401, "sign")
 	e.mustCreateRaw(gl) // 3
@@ -364,7 +364,9 @@ func TestIT07_ThreeDSFields(t *testing.T) {
 		{"(b) Go url.Values", func(_ string, f map[string]any) any { return map[string][]any{"PaRes": {f["PaRes"]}, "MD": {f["MD"]}} }},
 		{"(c) Java parameter map", func(u string, f map[string]any) any { f["uuid"] = u; return f }},
 		{"(d) null", func(string, map[string]any) any { return nil }},
-		{"(e) 3DS2 names", func(u string, _ map[string]any) any { return map[string]any{"cres": cresY, "threeDSSessionData": session(u)} }},
+		{"(e) 3DS2 names", func(u string, _ map[string]any) any {
+			return map[string]any{"cres": cresY, "threeDSSessionData": session(u)}
+		}},
 	} {
 		created, f, _ := e.challenged()
 		if code, ans := confirm(created.UUID, c.data(created.UUID, f)); code != 200 || ans["success"] != true {
