@@ -70,6 +70,7 @@ func (e *e2e) unchanged(uuid, before string) {
 }
 
 func TestBadSign(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	body := []byte(`{"order_id":"BAD-SIGN","amount":500,"service":"payment_card_rub_hpp","customer_ip":"203.0.113.10","customer_browser_user_agent":"UA"}`)
 	good := sign(t, e.acct.Key, body)
@@ -99,6 +100,7 @@ func TestBadSign(t *testing.T) {
 }
 
 func TestWrongAccount(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	body := []byte(`{"order_id":"WRONG-ACCOUNT","amount":500,"service":"payment_card_rub_hpp","customer_ip":"203.0.113.10","customer_browser_user_agent":"UA"}`)
 	for _, account := range []string{"93d5df06-996c-48c3-9847-348d6b580b80", ""} {
@@ -114,6 +116,7 @@ func TestWrongAccount(t *testing.T) {
 }
 
 func TestOtherAccountsKey(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	other := createMerchantAccount(t, e.dataDir)
 	body := []byte(`{"order_id":"OTHER-KEY","amount":500,"service":"payment_card_rub_hpp","customer_ip":"203.0.113.10","customer_browser_user_agent":"UA"}`)
@@ -132,6 +135,7 @@ func TestOtherAccountsKey(t *testing.T) {
 }
 
 func TestWrongApplication(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	other := createMerchantAccount(t, e.dataDir)
 	created, before := e.newPayment()
@@ -158,6 +162,7 @@ func (e *e2e) challenged() (*h2hpay.PaymentCreated, map[string]any, string) {
 }
 
 func TestTamperedThreeDSFields(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	created, data, before := e.challenged()
 	pares := data["PaRes"].(string)
@@ -171,6 +176,7 @@ func TestTamperedThreeDSFields(t *testing.T) {
 }
 
 func TestReplayedThreeDSFields(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	u1, _, before1 := e.challenged()
 	u2, data2, before2 := e.challenged()
@@ -181,6 +187,7 @@ func TestReplayedThreeDSFields(t *testing.T) {
 }
 
 func TestUnknownPayment(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	uuid := "a0c0809e-9121-0c08-8fba-ef0227083121" // the spec's example uuid
 	code, ans := e.h2hRaw("/v1/payment", e.cardBody(uuid), e.h2hHeaders(uuid))
@@ -193,6 +200,7 @@ func TestUnknownPayment(t *testing.T) {
 }
 
 func TestExpiredCard(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	created, before := e.newPayment()
 	b := e.cardBody(created.UUID)
@@ -206,6 +214,7 @@ func TestExpiredCard(t *testing.T) {
 }
 
 func TestLuhnFailure(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	created, before := e.newPayment()
 	for _, number := range []string{"506900010009002", "4242424242424241"} {
@@ -221,6 +230,7 @@ func TestLuhnFailure(t *testing.T) {
 }
 
 func TestMalformedJSON(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	for _, body := range []string{`{"order_id":"X",`, `not json`, `[]`, `"x"`, `{"a":1} {"b":2}`} {
 		code, ans := e.createRaw([]byte(body), e.acct.Account, sign(t, e.acct.Key, []byte(body)))
@@ -233,6 +243,7 @@ func TestMalformedJSON(t *testing.T) {
 }
 
 func TestBodyOverLimit(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	big := []byte(`{"order_id":"BIG","desc":"` + strings.Repeat("x", 70<<10) + `"}`)
 	code, ans := e.createRaw(big, e.acct.Account, sign(t, e.acct.Key, big))
@@ -248,6 +259,7 @@ func TestBodyOverLimit(t *testing.T) {
 // TestEveryErrorIsJSON: unknown paths and wrong methods answer JSON on the
 // API listeners, and on the payer listener to clients that do not ask for HTML.
 func TestEveryErrorIsJSON(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	for _, c := range []struct {
 		method, url string

@@ -145,6 +145,7 @@ func (e *e2e) pay(number, button string) (*h2hpay.PaymentCreated, *h2hpay.Paymen
 // merchant's confirm, the final status and exactly one verified
 // notification, for the success and the fail card.
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	for _, c := range []struct {
 		card   string
@@ -173,6 +174,7 @@ func TestEndToEnd(t *testing.T) {
 // TestRestartBetweenH2HAndConfirm stops the gateway after the card step and
 // after the challenge, and the payments still complete.
 func TestRestartBetweenH2HAndConfirm(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	ctx := context.Background()
 
@@ -198,6 +200,7 @@ func TestRestartBetweenH2HAndConfirm(t *testing.T) {
 // TestNotificationRetriedUntilDelivered: the endpoint answers 500 twice; the
 // third attempt, after a restart, delivers it. Every attempt is the same GET.
 func TestNotificationRetriedUntilDelivered(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, "--notify-retry", "1s")
 	e.shop.mu.Lock()
 	e.shop.failNotify = 2
@@ -227,6 +230,7 @@ func TestNotificationRetriedUntilDelivered(t *testing.T) {
 // TestConcurrentConfirms: 20 confirms of one payment at once give one
 // authorization, one transition and one notification; all answer success.
 func TestConcurrentConfirms(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	ctx := context.Background()
 	created, err := e.client.CreatePayment(ctx, specCreate())
@@ -271,6 +275,7 @@ func TestConcurrentConfirms(t *testing.T) {
 // TestNoCardDataAtRest searches the database files and the captured logs of
 // a full run for the PAN (plain and spaced) and the CVC.
 func TestNoCardDataAtRest(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	e.pay(cardPaid, "")
 	e.pay(cardFail, "")
@@ -317,6 +322,7 @@ func TestNoCardDataAtRest(t *testing.T) {
 
 // TestSignatureHashes: the SDK's requests verify with SHA-256 and SHA-1.
 func TestSignatureHashes(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	for _, h := range []crypto.Hash{crypto.SHA256, crypto.SHA1} {
 		c := e.prog.client(t, e.acct, h2hpay.WithSignatureHash(h))

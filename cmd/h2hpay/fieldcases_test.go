@@ -47,6 +47,7 @@ func fixture(t *testing.T, name, body string, wantLen int, wantSHA string) {
 // own bytes, and mean the same; body A with the signature of body C is
 // refused and creates nothing.
 func TestIT01_SameJSONDifferentEscapes(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	bodies := []struct{ name, body, sha string }{
 		{"A", `{"order_id":"ORD-1001","amount":500,"service":"payment_card_rub_hpp","customer_ip":"203.0.113.10","customer_browser_user_agent":"Mozilla\/5.0 (X11; Linux x86_64)","success_redirect_url":"https:\/\/shop.example.test\/ok?a=1&b=2","desc":"Caf\u00e9"}`, "5f3cfc434e424ca2"},
@@ -80,6 +81,7 @@ func TestIT01_SameJSONDifferentEscapes(t *testing.T) {
 // verify over their own bytes; a trailing newline is part of the signed
 // bytes; H2H signs exactly the uuid.
 func TestIT02_WhitespaceKeyOrderNewline(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	p := `{"order_id": "ORD-1002", "amount": "500.00", "service": "payment_card_rub_hpp", "customer_ip": "203.0.113.10", "customer_browser_user_agent": "TestBrowser/1.0"}`
 	g := `{"amount":"500.00","customer_browser_user_agent":"TestBrowser/1.0","customer_ip":"203.0.113.10","order_id":"ORD-1002","service":"payment_card_rub_hpp"}`
@@ -149,6 +151,7 @@ func (e *e2e) payNotified(n int) []string {
 // passes; every mangled form is a JSON 401, never a 500. Notifications carry
 // sign percent-encoded, and the docs' PHP check accepts every one.
 func TestIT03_SignVariants(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	c := `{"order_id":"ORD-1003-%d","amount":500,"service":"payment_card_rub_hpp","customer_ip":"203.0.113.10","customer_browser_user_agent":"Mozilla/5.0 (X11; Linux x86_64)","success_redirect_url":"https://shop.example.test/ok?a=1&b=2","desc":"Café"}`
 	var s, body string
@@ -207,6 +210,7 @@ func TestIT03_SignVariants(t *testing.T) {
 // TestIT04_Hashes: SHA-1 and SHA-256 are accepted (the log says which),
 // SHA-512 and MD5 are not; notifications follow each account's setting.
 func TestIT04_Hashes(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	body := `{"order_id":"ORD-1004-%s","amount":500,"service":"payment_card_rub_hpp","customer_ip":"203.0.113.10","customer_browser_user_agent":"Mozilla/5.0 (X11; Linux x86_64)","success_redirect_url":"https://shop.example.test/ok?a=1&b=2","desc":"Café"}`
 	for _, c := range []struct {
@@ -266,6 +270,7 @@ func newAccountOn(t *testing.T, e *e2e, extra ...string) *e2e {
 // with the docs' Go loader and with openssl, and its signatures verify on
 // the gateway (every other test here signs with such a key).
 func TestIT05_IssuedArchive(t *testing.T) {
+	t.Parallel()
 	dataDir := filepath.Join(t.TempDir(), "data")
 	a := createMerchantAccount(t, dataDir)
 	pemBytes, _ := os.ReadFile(filepath.Join(a.KeyDir, "private.pem"))
@@ -304,6 +309,7 @@ func TestIT05_IssuedArchive(t *testing.T) {
 // card data in its form, and the return POST (no Cookie, foreign Origin)
 // confirms the payment.
 func TestIT06_CrossSiteReturnWithoutCookies(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	created, _ := e.newPayment()
 	r := e.card(created.UUID, cardPaid)
@@ -350,6 +356,7 @@ func TestIT06_CrossSiteReturnWithoutCookies(t *testing.T) {
 // Secure fields pays; fields issued for another payment change neither; a
 // failed challenge fails whatever the fields claim. No case is a 500.
 func TestIT07_ThreeDSFields(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	confirm := func(uuid string, data any) (int, map[string]any) {
 		return e.h2hRaw("/v1/payment/confirm", map[string]any{"payment_uuid": uuid, "data": data}, e.h2hHeaders(uuid))
@@ -406,6 +413,7 @@ func TestIT07_ThreeDSFields(t *testing.T) {
 // Sign) within milliseconds make exactly one payment: one 200, one 400 on
 // order_id, never two uuids.
 func TestIT08_DuplicateCreates(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	for i := range 10 {
 		body := []byte(fmt.Sprintf(`{"order_id":"ORD-1008-%d","amount":500,"service":"payment_card_rub_hpp","customer_ip":"203.0.113.10","customer_browser_user_agent":"UA"}`, i))
@@ -442,6 +450,7 @@ func TestIT08_DuplicateCreates(t *testing.T) {
 // TestIT11_AmountForms: "500.00", "500", 500 and 500.5 are 500.00, 500.00,
 // 500.00 and 500.50; every other form is a 400 on amount and creates nothing.
 func TestIT11_AmountForms(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	body := func(order, amount string) string {
 		return `{"order_id":"` + order + `","amount":` + amount + `,"service":"payment_card_rub_hpp","customer_ip":"203.0.113.10","customer_browser_user_agent":"UA"}`
@@ -469,6 +478,7 @@ func TestIT11_AmountForms(t *testing.T) {
 // second order with the same order_id, while wait and after paid, is the
 // typed duplicate error.
 func TestIT12_RetryAfterClientTimeout(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	target, _ := url.Parse(e.prog.merchant)
 	var mu sync.Mutex
@@ -538,6 +548,7 @@ func TestIT12_RetryAfterClientTimeout(t *testing.T) {
 // log line, error answer or database byte holds a card number or the CVC
 // next to a cvc key, and the PaRes is not logged in full.
 func TestIT13_NoCardDataInArtefacts(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	var answers []string
 	step2 := func(uuid string, edit func(map[string]any)) (int, map[string]any) {

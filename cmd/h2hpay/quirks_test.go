@@ -69,6 +69,7 @@ func uniqueOrder(prefix string) string { return fmt.Sprintf("%s-%d", prefix, tim
 // TestQuirk_SHA1Signature: PHP's openssl_sign without an algorithm signs
 // with SHA-1, on create and on H2H.
 func TestQuirk_SHA1Signature(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	body := []byte(`{"order_id":"` + uniqueOrder("SHA1") + `","amount":500,"service":"payment_card_rub_hpp","customer_ip":"18.191.80.10","customer_browser_user_agent":"UA"}`)
 	code, ans := e.createRaw(body, e.acct.Account, signHash(t, e.acct.Key, crypto.SHA1, body))
@@ -86,6 +87,7 @@ func TestQuirk_SHA1Signature(t *testing.T) {
 // TestQuirk_EscapedSlashes: PHP's json_encode writes \/ and \uXXXX; the
 // values mean the same and the signature is over the escaped bytes.
 func TestQuirk_EscapedSlashes(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	ans := e.mustCreateRaw(`{"order_id":"` + uniqueOrder("PHP") + `","amount":500,"service":"payment_card_rub_hpp","customer_ip":"18.191.80.10",` +
 		`"customer_browser_user_agent":"Mozilla\/5.0 (X11; Linux x86_64)","success_redirect_url":"https:\/\/shop.example.test\/ok?a=1&b=2","desc":"Caf\u00e9"}`)
@@ -100,12 +102,14 @@ func TestQuirk_EscapedSlashes(t *testing.T) {
 
 // TestQuirk_PythonSpacing: json.dumps puts a space after , and :.
 func TestQuirk_PythonSpacing(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	e.mustCreateRaw(`{"order_id": "` + uniqueOrder("PY") + `", "amount": 500, "service": "payment_card_rub_hpp", "customer_ip": "18.191.80.10", "customer_browser_user_agent": "python-requests/2.28", "customer_browser_color_depth": "32"}`)
 }
 
 // TestQuirk_KeyOrder: Java's Map.of orders keys at random, Go's map sorts them.
 func TestQuirk_KeyOrder(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	e.mustCreateRaw(`{"customer_browser_user_agent":"Java-http-client/17","service":"payment_card_rub_hpp","amount":500,"customer_ip":"18.191.80.10","order_id":"` + uniqueOrder("JAVA") + `"}`)
 	e.mustCreateRaw(`{"amount":500,"customer_browser_user_agent":"Go-http-client/1.1","customer_ip":"18.191.80.10","order_id":"` + uniqueOrder("GO") + `","service":"payment_card_rub_hpp"}`)
@@ -114,6 +118,7 @@ func TestQuirk_KeyOrder(t *testing.T) {
 // TestQuirk_NumericOrderID: the Go example sends time.Now().Unix() as a
 // JSON number; it is stored and echoed as its decimal string.
 func TestQuirk_NumericOrderID(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	n := time.Now().UnixNano() / 1000
 	ans := e.mustCreateRaw(fmt.Sprintf(`{"order_id":%d,"amount":500,"service":"payment_card_rub_hpp","customer_ip":"18.191.80.10","customer_browser_user_agent":"UA"}`, n))
@@ -161,6 +166,7 @@ func rawHTTP(t *testing.T, base, request string) (*http.Response, map[string]any
 // TestQuirk_ChunkedBody: Node's https.request sends the body chunked, with
 // no Content-Length; the signature is over the de-chunked bytes.
 func TestQuirk_ChunkedBody(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	body := `{"order_id":"` + uniqueOrder("NODE") + `","amount":500,"service":"payment_card_rub_hpp","customer_ip":"18.191.80.10","customer_browser_user_agent":"node"}`
 	half := len(body) / 2
@@ -176,6 +182,7 @@ func TestQuirk_ChunkedBody(t *testing.T) {
 // TestQuirk_UpgradeH2C: Java's HttpClient on http:// asks to upgrade to
 // h2c; the gateway answers the request in HTTP/1.1.
 func TestQuirk_UpgradeH2C(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	body := `{"order_id":"` + uniqueOrder("JAVA") + `","amount":500,"service":"payment_card_rub_hpp","customer_ip":"18.191.80.10","customer_browser_user_agent":"Java-http-client/17.0.15"}`
 	req := "POST /v1/payment HTTP/1.1\r\nConnection: Upgrade, HTTP2-Settings\r\nContent-Length: " + fmt.Sprint(len(body)) +
@@ -190,6 +197,7 @@ func TestQuirk_UpgradeH2C(t *testing.T) {
 // TestQuirk_ConfirmDataShapes: confirm's data as each documented framework
 // sends it; every one confirms.
 func TestQuirk_ConfirmDataShapes(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	for _, shape := range []struct {
 		name string
@@ -236,6 +244,7 @@ func TestQuirk_ConfirmDataShapes(t *testing.T) {
 // every confirm snippet reads it from the query: the gateway appends it,
 // keeps an existing query, and leaves a URL that has one alone (IT-06).
 func TestQuirk_ReturnURLWithoutUUID(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	for _, c := range []struct{ returnURL, want string }{
 		{"http://site.ru/confirm", "http://site.ru/confirm?uuid={uuid}"},

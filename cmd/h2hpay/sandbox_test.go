@@ -21,6 +21,7 @@ import (
 // README says, pays in the demo shop as a payer's browser would, and stops
 // it with SIGTERM. A second run reuses the demo account.
 func TestSandboxBinary(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}

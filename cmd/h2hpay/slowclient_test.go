@@ -12,10 +12,10 @@ import (
 // disconnected once the header timeout (10 s) passes, instead of holding a
 // connection forever.
 func TestSlowClientTimesOut(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("waits for the 10 s header timeout")
 	}
-	t.Parallel()
 	p := launch(t, t.TempDir())
 	conn, err := net.Dial("tcp", strings.TrimPrefix(p.merchant, "http://"))
 	if err != nil {
