@@ -22,18 +22,7 @@ import (
 var defaultServices = []gateway.AccountService{{Code: "payment_card_rub_hpp", Currency: "RUB"}}
 
 func runAccount(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, "usage: h2hpay account create|list [flags]\n")
-		return errUsage
-	}
-	switch args[0] {
-	case "create":
-		return accountCreate(ctx, args[1:], getenv, stdout, stderr)
-	case "list":
-		return accountList(ctx, args[1:], getenv, stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "h2hpay account: unknown subcommand %q (create, list)\n", args[0])
-	return errUsage
+	return dispatch(ctx, "account", map[string]command{"create": accountCreate, "list": accountList}, args, getenv, stdout, stderr)
 }
 
 // serviceList is a repeatable --service code[:CURRENCY] flag.

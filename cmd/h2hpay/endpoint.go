@@ -15,18 +15,7 @@ import (
 )
 
 func runEndpoint(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, "usage: h2hpay endpoint add|list [flags]\n")
-		return errUsage
-	}
-	switch args[0] {
-	case "add":
-		return endpointAdd(ctx, args[1:], getenv, stdout, stderr)
-	case "list":
-		return endpointList(ctx, args[1:], getenv, stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "h2hpay endpoint: unknown subcommand %q (add, list)\n", args[0])
-	return errUsage
+	return dispatch(ctx, "endpoint", map[string]command{"add": endpointAdd, "list": endpointList}, args, getenv, stdout, stderr)
 }
 
 func endpointAdd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

@@ -17,6 +17,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sort"
+	"strings"
 	"syscall"
 )
 
@@ -80,6 +82,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	fmt.Fprintf(stderr, "h2hpay: unknown command %q\n\n%s", cmd, usage)
 	return errUsage
+}
+
+// command is a subcommand's entry point, run's shape without its name.
+type command func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error
+
+// dispatch runs the subcommand args[0] of group (h2hpay account create, …).
+func dispatch(ctx context.Context, group string, subs map[string]command, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	names := make([]string, 0, len(subs))
+	for n := range subs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(args) == 0 {
+		fmt.Fprintf(stderr, "usage: h2hpay %s %s [flags]\n", group, strings.Join(names, "|"))
+		return errUsage
+	}
+	sub, ok := subs[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "h2hpay %s: unknown subcommand %q (%s)\n", group, args[0], strings.Join(names, ", "))
+		return errUsage
+	}
+	return sub(ctx, args[1:], getenv, stdout, stderr)
 }
 
 // parseFlags parses a subcommand's flags, printing errors and help to stderr.

@@ -8,37 +8,38 @@ import (
 	"github.com/h2hpay/h2hpay/internal/money"
 )
 
-// authenticateMerchant checks the Account and Sign headers against the raw
-// body: the merchant API signs the body bytes as sent.
-func (s *Server) authenticateMerchant(r *http.Request, body []byte) (*gateway.AccountKeys, error) {
+// merchantRequest reads a merchant API body, checks the Account and Sign
+// headers against its raw bytes (the merchant API signs the body as sent),
+// then parses it. On any failure it has answered and returns false.
+func (s *Server) merchantRequest(w http.ResponseWriter, r *http.Request) (object, *gateway.AccountKeys, bool) {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, apiMerchant, err)
+		return nil, nil, false
+	}
 	k, hash, err := s.svc.Authenticate(r.Context(), gateway.Credentials{
 		Account: r.Header.Get("Account"),
 		Sign:    r.Header.Get("Sign"),
 		Signed:  body,
 	})
 	if err != nil {
-		return nil, err
+		s.writeError(w, r, apiMerchant, err)
+		return nil, nil, false
 	}
 	n := note(r)
 	n.account, n.hash = k.Account.UUID, hash
-	return k, nil
+	o, err := parseObject(body)
+	if err != nil {
+		s.writeError(w, r, apiMerchant, err)
+		return nil, nil, false
+	}
+	return o, k, true
 }
 
 // createPayment is POST /v1/payment on the merchant API.
 func (s *Server) createPayment(w http.ResponseWriter, r *http.Request) {
-	body, err := s.readBody(w, r)
-	if err != nil {
-		s.writeError(w, r, apiMerchant, err)
-		return
-	}
-	k, err := s.authenticateMerchant(r, body)
-	if err != nil {
-		s.writeError(w, r, apiMerchant, err)
-		return
-	}
-	o, err := parseObject(body)
-	if err != nil {
-		s.writeError(w, r, apiMerchant, err)
+	o, k, ok := s.merchantRequest(w, r)
+	if !ok {
 		return
 	}
 	var req gateway.CreatePaymentRequest
@@ -107,19 +108,8 @@ func (o object) browser(prefix string) gateway.BrowserInput {
 
 // paymentStatus is POST /v1/payment/status on the merchant API.
 func (s *Server) paymentStatus(w http.ResponseWriter, r *http.Request) {
-	body, err := s.readBody(w, r)
-	if err != nil {
-		s.writeError(w, r, apiMerchant, err)
-		return
-	}
-	k, err := s.authenticateMerchant(r, body)
-	if err != nil {
-		s.writeError(w, r, apiMerchant, err)
-		return
-	}
-	o, err := parseObject(body)
-	if err != nil {
-		s.writeError(w, r, apiMerchant, err)
+	o, k, ok := s.merchantRequest(w, r)
+	if !ok {
 		return
 	}
 	var l gateway.PaymentLookup
