@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -31,11 +30,14 @@ type serviceList []gateway.AccountService
 func (l *serviceList) String() string { return "" }
 func (l *serviceList) Set(v string) error {
 	code, cur, _ := strings.Cut(v, ":")
-	if code == "" {
-		return errors.New("empty service code")
+	if !gateway.ValidServiceCode(code) {
+		return fmt.Errorf("%q is not a service code (lower-case words joined by _, like payment_card_rub_hpp)", code)
 	}
 	if cur == "" {
 		cur = currencyOfService(code)
+	}
+	if len(cur) != 3 || strings.Trim(strings.ToUpper(cur), "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+		return fmt.Errorf("%q is not a 3-letter ISO 4217 currency code", cur)
 	}
 	*l = append(*l, gateway.AccountService{Code: code, Currency: strings.ToUpper(cur)})
 	return nil

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -43,6 +44,10 @@ func endpointAdd(ctx context.Context, args []string, getenv func(string) string,
 	}
 	if u, err := url.Parse(*rawURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(*rawURL) > 255 {
 		fmt.Fprintln(stderr, "h2hpay endpoint add: --url must be an absolute http or https URL of at most 255 characters")
+		return errUsage
+	}
+	if k == gateway.EndpointNotification && strings.Contains(*rawURL, "#") {
+		fmt.Fprintln(stderr, "h2hpay endpoint add: a notification URL may not have a #fragment: it never reaches the server, and the signed query would be lost with it")
 		return errUsage
 	}
 	store, _, err := openData(ctx, *data, getenv("H2HPAY_MASTER_KEY"))

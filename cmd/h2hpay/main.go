@@ -4,6 +4,7 @@
 //	h2hpay sandbox    the gateway on embedded SQLite plus a demo merchant shop
 //	h2hpay account    create and list merchant accounts and their keys
 //	h2hpay endpoint   register the cabinet's redirect and notification URLs
+//	h2hpay notification  list the notification outbox: delivered, retried, given up
 //
 // This package is the only place that reads flags and the environment and
 // builds concrete adapters (stores, acquirer, HTTP servers).
@@ -50,6 +51,7 @@ Usage:
   h2hpay account list [--json]
   h2hpay endpoint add --account UUID --kind notification|success|fail --url URL [--id N] [--json]
   h2hpay endpoint list [--account UUID] [--json]
+  h2hpay notification list [--status pending|delivered|failed] [--account UUID] [--payment UUID] [--json]
   h2hpay version
 
 Every command takes --data DIR (default ./h2hpay-data, env H2HPAY_DATA).
@@ -73,6 +75,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runAccount(ctx, rest, getenv, stdout, stderr)
 	case "endpoint":
 		return runEndpoint(ctx, rest, getenv, stdout, stderr)
+	case "notification":
+		return runNotification(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "h2hpay", version())
 		return nil

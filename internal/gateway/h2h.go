@@ -83,6 +83,9 @@ func (s *Service) SubmitCard(ctx context.Context, k *AccountKeys, r SubmitCardRe
 			// Step 2 again: the stored challenge, no new authentication.
 			return p, nil
 		}
+		if !TakesCardData(p.Service) {
+			return nil, Errorf(CodeInvalidState, "The payment's service %s does not take card data.", p.Service)
+		}
 		if _, err := Next(PhaseOf(p), EventSubmitCard); err != nil {
 			return nil, Errorf(CodeInvalidState, "The payment cannot accept card data now.")
 		}

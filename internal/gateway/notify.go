@@ -65,8 +65,9 @@ func (s *Service) notificationFor(k *AccountKeys, p *Payment) (*Notification, er
 		q.WriteString(url.QueryEscape(f.Name) + "=" + url.QueryEscape(f.Value) + "&")
 	}
 	q.WriteString("sign=" + url.QueryEscape(sign))
+	base, _, _ := strings.Cut(p.NotificationURL, "#") // a fragment would swallow the query
 	sep := "?"
-	if strings.Contains(p.NotificationURL, "?") {
+	if strings.Contains(base, "?") {
 		sep = "&"
 	}
 	now := s.Now()
@@ -75,7 +76,7 @@ func (s *Service) notificationFor(k *AccountKeys, p *Payment) (*Notification, er
 		Type:          "payment",
 		ObjectID:      p.ID,
 		PaymentUUID:   p.UUID,
-		URL:           p.NotificationURL + sep + q.String(),
+		URL:           base + sep + q.String(),
 		Status:        NotificationPending,
 		NextAttemptAt: now,
 		CreatedAt:     now,

@@ -99,7 +99,7 @@ func (s *Service) CreatePayment(ctx context.Context, k *AccountKeys, r CreatePay
 			v.Add("service", "The service field is required.")
 		default:
 			svc, err := s.store.AccountService(ctx, acct.UUID, r.Service)
-			if errors.Is(err, ErrNotFound) {
+			if errors.Is(err, ErrNotFound) || (err == nil && KindOfService(svc.Code) == ServicePayout) {
 				v.Add("service", "The selected service is invalid.")
 			} else if err != nil {
 				return nil, Internal(err)
@@ -111,7 +111,8 @@ func (s *Service) CreatePayment(ctx context.Context, k *AccountKeys, r CreatePay
 	p.Desc = maxLen(&v, "desc", r.Desc, 128, "desc")
 	if !v.Has("lifetime") && r.Lifetime != "" {
 		n, err := strconv.Atoi(r.Lifetime)
-		if err != nil || time.Duration(n)*time.Second < MinLifetime || time.Duration(n)*time.Second > MaxLifetime {
+		// Compare in seconds: multiplying first would overflow for huge n.
+		if err != nil || !allDigits(r.Lifetime) || n < int(MinLifetime/time.Second) || n > int(MaxLifetime/time.Second) {
 			v.Add("lifetime", "The lifetime must be an integer between 900 and 3600.")
 		} else {
 			p.Lifetime = time.Duration(n) * time.Second
@@ -142,6 +143,11 @@ func (s *Service) CreatePayment(ctx context.Context, k *AccountKeys, r CreatePay
 		*f.val = maxLen(&v, f.name, *f.val, f.max, strings.ReplaceAll(f.name, "_", " "))
 	}
 	p.Customer = c
+	for _, f := range requiredCustomerFields(p.Service) {
+		if !v.Has(f) && map[string]string{"customer_user_id": c.UserID, "customer_code": c.Code}[f] == "" {
+			v.Add(f, fmt.Sprintf("The %s field is required for the service %s.", strings.ReplaceAll(f, "_", " "), p.Service))
+		}
+	}
 	if !v.Has("customer_browser_user_agent") {
 		switch ua := r.Browser.UserAgent; {
 		case ua == "":
@@ -197,13 +203,19 @@ func (s *Service) endpointURL(ctx context.Context, v *Validation, account, base,
 			v.Add(urlField, fmt.Sprintf("The %s must be a valid http or https URL.", strings.ReplaceAll(urlField, "_", " ")))
 			return "", nil
 		}
+		if !redirect && strings.Contains(rawURL, "#") {
+			// A fragment never reaches the server: the signed query
+			// appended after it would be lost with it.
+			v.Add(urlField, "The notification endpoint url may not contain a #fragment.")
+			return "", nil
+		}
 		return rawURL, nil
 	}
 	if rawID == "" {
 		return "", nil
 	}
 	id, err := strconv.ParseInt(rawID, 10, 64)
-	if err != nil || id <= 0 {
+	if err != nil || id <= 0 || !allDigits(rawID) {
 		v.Add(idField, fmt.Sprintf("The %s must be an integer.", strings.ReplaceAll(idField, "_", " ")))
 		return "", nil
 	}
@@ -233,7 +245,7 @@ func (s *Service) Payment(ctx context.Context, k *AccountKeys, l PaymentLookup) 
 	case v.Err() != nil:
 	case l.ID != "":
 		id, err := strconv.ParseInt(l.ID, 10, 64)
-		if err != nil || id <= 0 {
+		if err != nil || id <= 0 || !allDigits(l.ID) {
 			v.Add("id", "The id must be an integer.")
 		}
 		q.ID = id
@@ -260,6 +272,15 @@ func (s *Service) Payment(ctx context.Context, k *AccountKeys, l PaymentLookup) 
 		}
 	}
 	return p, nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func maxLen(v *Validation, field, value string, max int, label string) string {

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/h2hpay/h2hpay/internal/gateway"
 )
@@ -23,7 +25,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		return nil, &gateway.Error{Code: codeTooLarge, Message: "The request body is larger than the limit of " + sizeText(s.maxBody) + "."}
 	}
 	if err != nil {
-		return nil, gateway.Errorf(gateway.CodeValidation, "The request body could not be read.")
+		return nil, bodyProblem("The request body could not be read.")
 	}
 	return body, nil
 }
@@ -40,23 +42,48 @@ func sizeText(n int64) string {
 // is read by its literal text, never through a float).
 type object map[string]json.RawMessage
 
-// parseObject reads a body that must be a JSON object.
+// parseObject reads a body that must be a JSON object of UTF-8 text with
+// no member named twice: a repeated key is read differently by different
+// parsers (PHP and Go take the last, others the first), so it is refused
+// rather than guessed at.
 func parseObject(body []byte) (object, error) {
-	var o object
+	if !utf8.Valid(body) {
+		return nil, bodyProblem("The request body is not valid UTF-8.")
+	}
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.UseNumber()
-	if err := d.Decode(&o); err != nil || o == nil {
-		return nil, invalidBody()
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return nil, bodyProblem("The request body must be a JSON object.")
+	}
+	o := object{}
+	for d.More() {
+		t, err := d.Token()
+		if err != nil {
+			return nil, bodyProblem("The request body must be a JSON object.")
+		}
+		name := t.(string)
+		var raw json.RawMessage
+		if err := d.Decode(&raw); err != nil {
+			return nil, bodyProblem("The request body must be a JSON object.")
+		}
+		if _, dup := o[name]; dup {
+			return nil, bodyProblem(fmt.Sprintf("The request body names %q more than once.", name))
+		}
+		o[name] = raw
+	}
+	if _, err := d.Token(); err != nil { // the closing }
+		return nil, bodyProblem("The request body must be a JSON object.")
 	}
 	if _, err := d.Token(); err != io.EOF {
-		return nil, invalidBody()
+		return nil, bodyProblem("The request body must be a JSON object.")
 	}
 	return o, nil
 }
 
-func invalidBody() error {
+// bodyProblem is a validation error about the body as a whole.
+func bodyProblem(msg string) error {
 	var v gateway.Validation
-	v.Add("body", "The request body must be a JSON object.")
+	v.Add("body", msg)
 	return v.Err()
 }
 
@@ -78,6 +105,16 @@ func (o object) text(v *gateway.Validation, name string) string {
 			v.Add(name, "The "+label(name)+" must be a string.")
 			return ""
 		}
+		// The decoder turns a lone surrogate escape (\ud800) into U+FFFD:
+		// the merchant did not send that character, so refuse the value.
+		if hasLoneSurrogate(raw) {
+			v.Add(name, "The "+label(name)+" is not valid text.")
+			return ""
+		}
+		if strings.ContainsRune(s, 0) {
+			v.Add(name, "The "+label(name)+" may not contain a NUL character.")
+			return ""
+		}
 		return s
 	case raw[0] == '{' || raw[0] == '[':
 		v.Add(name, "The "+label(name)+" must be a string or a number.")
@@ -87,15 +124,58 @@ func (o object) text(v *gateway.Validation, name string) string {
 	}
 }
 
-// integerText is text for a field that, when sent as a JSON number, must be
-// an integer (order_id: the Go example sends time.Now().Unix()).
-func (o object) integerText(v *gateway.Validation, name string) string {
+// idText is text for an identifier (order_id): as a JSON number it must be
+// an integer (the Go example sends time.Now().Unix()); control characters
+// are refused; a value of only spaces counts as absent, as Laravel's
+// "required" does.
+func (o object) idText(v *gateway.Validation, name string) string {
 	t := o.text(v, name)
 	if raw, ok := o[name]; ok && len(raw) > 0 && raw[0] != '"' && t != "" && strings.ContainsAny(t, ".eE+-") {
 		v.Add(name, "The "+label(name)+" must be a string or an integer.")
+		return ""
+	}
+	if strings.IndexFunc(t, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		v.Add(name, "The "+label(name)+" may not contain control characters.")
+		return ""
+	}
+	if strings.TrimSpace(t) == "" {
 		return ""
 	}
 	return t
 }
 
 func label(field string) string { return strings.ReplaceAll(field, "_", " ") }
+
+// hasLoneSurrogate reports whether a JSON string literal holds a \uD800–
+// \uDFFF escape that is not half of a surrogate pair.
+func hasLoneSurrogate(raw []byte) bool {
+	hex4 := func(i int) (rune, bool) {
+		if i+6 > len(raw) || raw[i] != '\\' || raw[i+1] != 'u' {
+			return 0, false
+		}
+		n, err := strconv.ParseUint(string(raw[i+2:i+6]), 16, 16)
+		return rune(n), err == nil
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		r, ok := hex4(i)
+		if !ok {
+			i++ // an escape like \" or \\: skip the escaped byte
+			continue
+		}
+		switch {
+		case r >= 0xD800 && r <= 0xDBFF:
+			if lo, ok := hex4(i + 6); ok && lo >= 0xDC00 && lo <= 0xDFFF {
+				i += 11
+				continue
+			}
+			return true
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return true
+		}
+		i += 5
+	}
+	return false
+}

@@ -59,7 +59,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, l listener, 
 		status = http.StatusInternalServerError
 	}
 	if status >= 500 {
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "listener", l.String(), "err", err)
+		s.log.Error("request failed", "method", r.Method, "path", logPath(l, r), "listener", l.String(), "err", err)
 		e = gateway.Internal(nil)
 	}
 	noteError(r, e.Code)
@@ -86,8 +86,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, l listener, 
 	}
 	body := h2hpay.H2HErrorBody{Error: e.Message, ErrorCode: string(e.Code), Errors: e.Fields}
 	if e.Code == gateway.CodeValidation {
-		field, msg := e.FirstProblem()
-		body.Error = field + ": " + msg
+		if field, msg := e.FirstProblem(); field != "" && field != "body" {
+			body.Error = field + ": " + msg
+		} else {
+			body.Error = msg
+		}
 	}
 	writeJSON(w, status, body)
 }
@@ -106,7 +109,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func (s *Server) notFound(l listener) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, l, &gateway.Error{Code: codeRouteNotFound, Message: "There is nothing at " + r.URL.Path + "."})
+		s.writeError(w, r, l, &gateway.Error{Code: codeRouteNotFound, Message: "There is nothing at " + r.URL.EscapedPath() + "."})
 	}
 }
 

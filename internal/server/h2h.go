@@ -40,13 +40,17 @@ func (s *Server) h2hRequest(w http.ResponseWriter, r *http.Request) (object, *ga
 		Application: r.Header.Get("Application"),
 		H2H:         true,
 	})
-	n := note(r)
-	n.payment = uuid
 	if err != nil {
 		s.writeError(w, r, apiH2H, err)
 		return nil, nil, "", v, false
 	}
+	n := note(r)
 	n.account, n.hash = k.Account.UUID, hash
+	if looksLikeUUID(uuid) {
+		// Only then: an unauthenticated caller, or one who put a card
+		// number where the uuid goes, must not write into the log.
+		n.payment = uuid
+	}
 	return o, k, uuid, v, true
 }
 
@@ -170,4 +174,22 @@ func (s *scalar) UnmarshalJSON(b []byte) error {
 		s.text, s.ok = string(b), true
 	}
 	return nil
+}
+
+// looksLikeUUID reports whether s has the 8-4-4-4-12 hex shape of a uuid.
+func looksLikeUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F'):
+			return false
+		}
+	}
+	return true
 }

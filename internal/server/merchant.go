@@ -45,7 +45,7 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request) {
 	var req gateway.CreatePaymentRequest
 	v := &req.Problems
 	req.Amount = o.text(v, "amount")
-	req.OrderID = o.integerText(v, "order_id")
+	req.OrderID = o.idText(v, "order_id")
 	req.Service = o.text(v, "service")
 	req.Desc = o.text(v, "desc")
 	req.Lifetime = o.text(v, "lifetime")
@@ -64,6 +64,8 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request) {
 		Code:      o.text(v, "customer_code"),
 	}
 	req.Browser = o.browser("customer_browser_")
+	// The user agent is required at create: a wrong type is its own problem.
+	req.Browser.UserAgent = o.text(v, "customer_browser_user_agent")
 	req.SuccessRedirectID = o.text(v, "success_redirect_id")
 	req.FailRedirectID = o.text(v, "fail_redirect_id")
 	req.NotificationEndpointID = o.text(v, "notification_endpoint_id")
@@ -115,7 +117,7 @@ func (s *Server) paymentStatus(w http.ResponseWriter, r *http.Request) {
 	var l gateway.PaymentLookup
 	l.ID = o.text(&l.Problems, "id")
 	l.UUID = o.text(&l.Problems, "uuid")
-	l.OrderID = o.integerText(&l.Problems, "order_id")
+	l.OrderID = o.idText(&l.Problems, "order_id")
 	p, err := s.svc.Payment(r.Context(), k, l)
 	if err != nil {
 		s.writeError(w, r, apiMerchant, err)

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"fmt"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -91,6 +92,12 @@ func (s *Server) middleware(l listener, next http.Handler) http.Handler {
 			}
 			s.log.Info("request", attrs...)
 		}()
+		if p := r.URL.Path; p != "/" && path.Clean(p) != p {
+			// ServeMux would answer a bodiless 301/307 to the cleaned path;
+			// a client that does not follow it would decode nothing.
+			s.notFound(l)(rec, r)
+			return
+		}
 		next.ServeHTTP(rec, r)
 	})
 }

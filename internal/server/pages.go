@@ -7,11 +7,14 @@ import (
 	"encoding/base64"
 	"html/template"
 	"io/fs"
+	"mime"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 
 	"github.com/h2hpay/h2hpay/internal/gateway"
+	"golang.org/x/net/idna"
 )
 
 //go:embed templates/*.html
@@ -23,8 +26,7 @@ var staticFS embed.FS
 // pages renders the payer-facing HTML. Everything a page needs is embedded
 // in the binary: no external resources.
 type pages struct {
-	tmpl   *template.Template
-	static http.Handler
+	tmpl *template.Template
 }
 
 func loadPages() (*pages, error) {
@@ -34,11 +36,23 @@ func loadPages() (*pages, error) {
 	if err != nil {
 		return nil, err
 	}
-	sub, err := fs.Sub(staticFS, "static")
-	if err != nil {
-		return nil, err
+	return &pages{tmpl: t}, nil
+}
+
+// asset returns an embedded static file by name, with its content type.
+func (p *pages) asset(name string) ([]byte, string, bool) {
+	if name == "" || strings.ContainsAny(name, "/\\") || strings.HasPrefix(name, ".") {
+		return nil, "", false
 	}
-	return &pages{tmpl: t, static: http.StripPrefix("/static/", http.FileServerFS(sub))}, nil
+	b, err := fs.ReadFile(staticFS, "static/"+name)
+	if err != nil {
+		return nil, "", false
+	}
+	ctype := mime.TypeByExtension(path.Ext(name))
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	return b, ctype, true
 }
 
 // pageData is what every page template gets, plus its own Data.
@@ -92,13 +106,22 @@ func (p *pages) errorPage(w http.ResponseWriter, r *http.Request, status int, e 
 	}{status, e.Message}}, "")
 }
 
-// originOf is scheme://host of a URL, for a CSP source.
+// originOf is scheme://host of a URL as a CSP source. CSP sources are
+// ASCII, so an internationalised host is written in its punycode form,
+// which is what the browser compares.
 func originOf(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return "'none'"
 	}
-	return u.Scheme + "://" + u.Host
+	host, err := idna.Lookup.ToASCII(u.Hostname())
+	if err != nil {
+		return u.Scheme + ":" // still limits the scheme
+	}
+	if p := u.Port(); p != "" {
+		host += ":" + p
+	}
+	return u.Scheme + "://" + host
 }
 
 func currencySymbol(code string) string {

@@ -25,7 +25,7 @@ func (s *Server) h2hRoutes(mux *http.ServeMux) {
 func (s *Server) payRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /3ds/{challenge}", s.challengePage)
 	mux.HandleFunc("POST /3ds/{challenge}", s.answerChallenge)
-	mux.HandleFunc("GET /static/", s.static)
+	mux.HandleFunc("GET /static/{file}", s.static)
 	mux.HandleFunc("GET /{uuid}", s.paymentPage)
 	mux.HandleFunc("/3ds/{challenge}", s.methodNotAllowed(payerPages, "GET, POST"))
 	mux.HandleFunc("GET /{$}", s.notFound(payerPages))

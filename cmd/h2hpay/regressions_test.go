@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+)
+
+// Tests for what a break-it review found (bad input that must change
+// nothing, log lines an outsider could write, the payer listener's files).
+
+func createBody(extra string) string {
+	return `{"order_id":"` + uniqueOrder("REG") + `","amount":500,"service":"payment_card_rub_hpp","customer_ip":"203.0.113.10","customer_browser_user_agent":"UA"` + extra + `}`
+}
+
+// TestAmbiguousBodiesRefused: bytes that different parsers read differently
+// — invalid UTF-8, a lone surrogate, a key given twice — and NUL are 400s.
+func TestAmbiguousBodiesRefused(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	for _, c := range []struct{ body, field string }{
+		{createBody(`,"desc":"Caf` + "\xe9" + `"`), "body"},
+		{createBody(`,"desc":"\ud800x"`), "desc"},
+		{createBody(`,"amount":700`), "body"},
+		{createBody(`,"desc":"a\u0000b"`), "desc"},
+		{strings.Replace(createBody(""), `"order_id":"`, `"order_id":"A\u0001`, 1), "order_id"},
+		{strings.Replace(createBody(""), `"order_id":"`+uniqueOrder("REG")[:0], `"order_id":"   "`+`,"x":"`, 1), "order_id"},
+	} {
+		code, ans := e.createRaw([]byte(c.body), e.acct.Account, sign(t, e.acct.Key, []byte(c.body)))
+		merchantError(t, code, ans, 400, c.field)
+	}
+	// A U+FFFD the merchant did send is kept.
+	e.mustCreateRaw(createBody(`,"desc":"\ufffd"`))
+}
+
+// TestLifetimeBounds: 900–3600 seconds as digits; nothing else, however large.
+func TestLifetimeBounds(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	for _, lt := range []string{`18446744974`, `"18446744974"`, `18446747574`, `899`, `3601`, `"+900"`, `-900`, `900.0`} {
+		b := createBody(`,"lifetime":` + lt)
+		code, ans := e.createRaw([]byte(b), e.acct.Account, sign(t, e.acct.Key, []byte(b)))
+		merchantError(t, code, ans, 400, "lifetime")
+	}
+	for _, lt := range []string{`900`, `"3600"`} {
+		e.mustCreateRaw(createBody(`,"lifetime":` + lt))
+	}
+}
+
+// TestNotificationURLFragment: a #fragment would swallow the signed query,
+// so a notification URL with one is refused, at create and in the cabinet.
+func TestNotificationURLFragment(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	b := createBody(`,"notification_endpoint_url":"http://127.0.0.1:9/notify#top"`)
+	code, ans := e.createRaw([]byte(b), e.acct.Account, sign(t, e.acct.Key, []byte(b)))
+	merchantError(t, code, ans, 400, "notification_endpoint_url")
+	var out, errOut syncBuffer
+	err := run(context.Background(), []string{"endpoint", "add", "--data", e.dataDir, "--account", e.acct.Account,
+		"--kind", "notification", "--url", "http://127.0.0.1:9/n#f"}, noEnv, &out, &errOut)
+	if err == nil || !strings.Contains(errOut.String(), "fragment") {
+		t.Errorf("endpoint add with a fragment: %v %s", err, errOut.String())
+	}
+}
+
+// TestServiceKinds: a payout service cannot take a payment, card-number and
+// PKR services need their customer fields, and only card services take
+// card data over H2H.
+func TestServiceKinds(t *testing.T) {
+	t.Parallel()
+	dataDir := filepath.Join(t.TempDir(), "data")
+	acct := createMerchantAccount(t, dataDir, "--service", "payment_card_rub_hpp", "--service", "payment_card_rub",
+		"--service", "payment_card_number_rub_hpp", "--service", "payment_card_pkr_hpp", "--service", "virtual_account_rub_hpp")
+	p := launch(t, dataDir)
+	e := &e2e{t: t, prog: p, acct: acct, dataDir: dataDir, shop: newTestMerchant(t, acct.NotifyKey)}
+	e.client = p.client(t, acct)
+	for _, c := range []struct{ service, extra, field string }{
+		{"payment_card_rub", "", "service"},
+		{"payment_card_number_rub_hpp", "", "customer_user_id"},
+		{"payment_card_pkr_hpp", "", "customer_code"},
+	} {
+		b := strings.Replace(createBody(c.extra), "payment_card_rub_hpp", c.service, 1)
+		code, ans := e.createRaw([]byte(b), acct.Account, sign(t, acct.Key, []byte(b)))
+		merchantError(t, code, ans, 400, c.field)
+	}
+	e.mustCreateRaw(strings.Replace(createBody(`,"customer_code":"meezan"`), "payment_card_rub_hpp", "payment_card_pkr_hpp", 1))
+	ans := e.mustCreateRaw(strings.Replace(createBody(""), "payment_card_rub_hpp", "virtual_account_rub_hpp", 1))
+	uuid := ans["uuid"].(string)
+	code, body := e.h2hRaw("/v1/payment", e.cardBody(uuid), e.h2hHeaders(uuid))
+	h2hError(t, code, body, 400, "invalid_state")
+
+	var out, errOut syncBuffer
+	for _, bad := range []string{"x y:RUB", "payment_card_rub_hpp:RUBLE", "Payment_Card"} {
+		if err := run(context.Background(), []string{"account", "create", "--data", dataDir, "--keys-out", t.TempDir(), "--service", bad}, noEnv, &out, &errOut); err == nil {
+			t.Errorf("account create --service %q accepted", bad)
+		}
+	}
+}
+
+// TestUncleanPathsAre404JSON: ServeMux would redirect //v1/payment and
+// friends with an empty body; the gateway answers the listener's JSON 404.
+func TestUncleanPathsAre404JSON(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	for _, path := range []string{"//v1/payment", "/v1//payment", "/v1/../v1/payment", "/v1/payment/"} {
+		code, ans := rawCall(t, e.prog.merchant+path, []byte(`{}`), nil)
+		if code != 404 || ans["message"] == nil {
+			t.Errorf("%s: %d %v", path, code, ans)
+		}
+	}
+}
+
+// TestStaticFilesOnly: the payer listener serves its stylesheet and no
+// directory listing.
+func TestStaticFilesOnly(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	for _, c := range []struct {
+		path  string
+		want  int
+		ctype string
+	}{
+		{"/static/pay.css", 200, "text/css; charset=utf-8"},
+		{"/static/", 404, "application/json"},
+		{"/static/nope.css", 404, "application/json"},
+		{"/static/..%2f..%2fgo.mod", 404, "application/json"},
+	} {
+		resp, err := http.Get(e.prog.pay + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want || resp.Header.Get("Content-Type") != c.ctype {
+			t.Errorf("%s: %d %s", c.path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	}
+}
+
+// TestUnauthenticatedValuesStayOutOfTheLog: what an unauthenticated caller
+// puts in payment_uuid (a card number, say) is not logged.
+func TestUnauthenticatedValuesStayOutOfTheLog(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	for _, headers := range []map[string]string{
+		{"Account": "nobody", "Sign": "x"},
+		e.h2hHeaders("4111111111111111"),
+	} {
+		code, _ := rawCall(t, e.prog.h2h+"/v1/payment", []byte(`{"payment_uuid":"4111111111111111"}`), headers)
+		if code == 200 {
+			t.Fatal("accepted")
+		}
+	}
+	e.prog.stop()
+	if strings.Contains(e.prog.logs.String(), "4111111111111111") {
+		t.Error("the log holds the value sent as payment_uuid")
+	}
+}
