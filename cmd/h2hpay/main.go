@@ -47,10 +47,12 @@ const usage = `h2hpay — a self-hostable AliKassa 2.0 compatible host-to-host c
 Usage:
   h2hpay serve     [flags]   run the gateway: merchant API, H2H API, payer pages
   h2hpay sandbox   [flags]   the gateway on embedded SQLite with a demo account and demo shop
-  h2hpay account create --keys-out DIR [--name NAME] [--json]
+  h2hpay account create --keys-out DIR [--payout-keys-out DIR] [--name NAME] [--service CODE]... [--json]
   h2hpay account list [--json]
   h2hpay endpoint add --account UUID --kind notification|success|fail --url URL [--id N] [--json]
   h2hpay endpoint list [--account UUID] [--json]
+  h2hpay service set --account UUID --service CODE [--commission 2.5%] [--min 10] [--max 100000]
+  h2hpay service list --account UUID [--json]
   h2hpay notification list [--status pending|delivered|failed] [--account UUID] [--payment UUID] [--json]
   h2hpay version
 
@@ -77,6 +79,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runEndpoint(ctx, rest, getenv, stdout, stderr)
 	case "notification":
 		return runNotification(ctx, rest, getenv, stdout, stderr)
+	case "service":
+		return runService(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "h2hpay", version())
 		return nil
@@ -98,9 +102,12 @@ func dispatch(ctx context.Context, group string, subs map[string]command, args [
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	if len(args) == 0 {
-		fmt.Fprintf(stderr, "usage: h2hpay %s %s [flags]\n", group, strings.Join(names, "|"))
-		return errUsage
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintf(stderr, "usage: h2hpay %s %s [flags]\nRun \"h2hpay %s %s -h\" for its flags.\n", group, strings.Join(names, "|"), group, names[0])
+		if len(args) == 0 {
+			return errUsage
+		}
+		return flag.ErrHelp
 	}
 	sub, ok := subs[args[0]]
 	if !ok {

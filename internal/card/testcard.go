@@ -16,7 +16,7 @@ func SandboxOutcome(n Number) (approved bool, reason string) {
 	case TestCardPaid:
 		return true, ""
 	case TestCardFail:
-		return false, "Declined by the issuer (sandbox test card 5555 5555 5555 4444)."
+		return false, "Declined by the issuer: the sandbox test card that always fails."
 	}
-	return false, "Declined by the sandbox acquirer: it approves only the test card 4242 4242 4242 4242."
+	return false, "Declined by the sandbox acquirer: it approves only its success test card (the one ending in 4242)."
 }

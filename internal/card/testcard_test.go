@@ -15,9 +15,9 @@ func TestSandboxOutcome(t *testing.T) {
 	}{
 		{"paid test card", TestCardPaid, true, ""},
 		{"paid test card with spaces", "4242 4242 4242 4242", true, ""},
-		{"fail test card", TestCardFail, false, "Declined by the issuer (sandbox test card 5555 5555 5555 4444)."},
-		{"other valid card", "378282246310005", false, "Declined by the sandbox acquirer: it approves only the test card 4242 4242 4242 4242."},
-		{"other Visa", "4000000000000002", false, "Declined by the sandbox acquirer: it approves only the test card 4242 4242 4242 4242."},
+		{"fail test card", TestCardFail, false, "Declined by the issuer: the sandbox test card that always fails."},
+		{"other valid card", "378282246310005", false, "Declined by the sandbox acquirer: it approves only its success test card (the one ending in 4242)."},
+		{"other Visa", "4000000000000002", false, "Declined by the sandbox acquirer: it approves only its success test card (the one ending in 4242)."},
 	}
 	for _, tt := range tests {
 		n, err := ParseNumber(tt.pan)
