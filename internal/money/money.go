@@ -104,6 +104,20 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// ParseScaled reads a decimal amount written with more than 2 decimal
+// places, as the history (9) and balance (8) answers write them: the places
+// beyond the second must be zeros, so nothing is rounded.
+func ParseScaled(s string) (Amount, error) {
+	major, minor, ok := strings.Cut(s, ".")
+	if ok && len(minor) > 2 {
+		if strings.Trim(minor[2:], "0") != "" {
+			return 0, ErrFormat
+		}
+		s = major + "." + minor[:2]
+	}
+	return Parse(s)
+}
+
 // ParseJSON reads an amount from a raw JSON value: a number literal or a string,
 // both by their exact text (500, "500", "500.00", 500.5).
 func ParseJSON(raw json.RawMessage) (Amount, error) {

@@ -75,3 +75,16 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseScaled(t *testing.T) {
+	for in, want := range map[string]Amount{"93.84000000": 9384, "5000.000000000": 500000, "0.00000000": 0, "500": 50000, "1.5": 150} {
+		if got, err := ParseScaled(in); err != nil || got != want {
+			t.Errorf("ParseScaled(%q) = %d, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"93.84000001", "1.005", "x", "-1.00000000"} {
+		if _, err := ParseScaled(in); err == nil {
+			t.Errorf("ParseScaled(%q) accepted", in)
+		}
+	}
+}

@@ -9,26 +9,35 @@ import (
 	"github.com/h2hpay/h2hpay/internal/gateway"
 )
 
-const accountCols = `uuid, name, application_uuid, payment_key_pem, notification_key_pem, notify_hash, created_at`
+const accountCols = `uuid, name, application_uuid, payment_key_pem, payout_key_pem, notification_key_pem, notify_hash, currency, created_at`
 
 func scanAccount(sc scanner) (gateway.Account, error) {
 	var a gateway.Account
-	err := sc.Scan(&a.UUID, &a.Name, &a.ApplicationUUID, &a.PaymentKeyPEM, &a.NotificationKeyPEM,
-		&a.NotifyHash, timeCol{&a.CreatedAt})
+	err := sc.Scan(&a.UUID, &a.Name, &a.ApplicationUUID, &a.PaymentKeyPEM, &a.PayoutKeyPEM, &a.NotificationKeyPEM,
+		&a.NotifyHash, &a.Currency, timeCol{&a.CreatedAt})
 	return a, err
 }
 
+// DefaultCurrency is the wallet currency of an account created without
+// one, as of every account made before accounts had a currency.
+const DefaultCurrency = "RUB"
+
 // CreateAccount stores a and its services in one transaction. An account
-// uuid or service code that already exists is gateway.ErrConflict.
+// uuid or service code that already exists is gateway.ErrConflict. An
+// empty a.Currency is stored, and set in a, as DefaultCurrency.
 func (s *Store) CreateAccount(ctx context.Context, a *gateway.Account, services []gateway.AccountService) error {
+	currency := a.Currency
+	if currency == "" {
+		currency = DefaultCurrency
+	}
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: create account: %w", err)
 	}
 	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, `INSERT INTO accounts (`+accountCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		a.UUID, a.Name, a.ApplicationUUID, blobArg(a.PaymentKeyPEM), blobArg(a.NotificationKeyPEM),
-		string(a.NotifyHash), timeArg(a.CreatedAt))
+	_, err = tx.ExecContext(ctx, `INSERT INTO accounts (`+accountCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.UUID, a.Name, a.ApplicationUUID, blobArg(a.PaymentKeyPEM), blobArg(a.PayoutKeyPEM), blobArg(a.NotificationKeyPEM),
+		string(a.NotifyHash), currency, timeArg(a.CreatedAt))
 	if err != nil {
 		return writeErr("create account "+a.UUID, err)
 	}
@@ -36,14 +45,52 @@ func (s *Store) CreateAccount(ctx context.Context, a *gateway.Account, services 
 		if sv.AccountUUID != "" && sv.AccountUUID != a.UUID {
 			return fmt.Errorf("sqlite: create account %s: service %s names account %s", a.UUID, sv.Code, sv.AccountUUID)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO account_services (account_uuid, code, currency) VALUES (?, ?, ?)`,
-			a.UUID, sv.Code, sv.Currency)
+		sv.AccountUUID = a.UUID
+		_, err := tx.ExecContext(ctx, `INSERT INTO account_services (`+serviceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			serviceArgs(sv)...)
 		if err != nil {
 			return writeErr("create account "+a.UUID+" service "+sv.Code, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: create account %s: %w", a.UUID, err)
+	}
+	a.Currency = currency
+	return nil
+}
+
+const serviceCols = `account_uuid, code, currency, commission_bp, commission_fixed, min_amount, max_amount`
+
+func serviceArgs(sv gateway.AccountService) []any {
+	return []any{sv.AccountUUID, sv.Code, sv.Currency, sv.CommissionBP, int64(sv.CommissionFixed),
+		int64(sv.MinAmount), int64(sv.MaxAmount)}
+}
+
+func scanService(sc scanner) (gateway.AccountService, error) {
+	var sv gateway.AccountService
+	err := sc.Scan(&sv.AccountUUID, &sv.Code, &sv.Currency, &sv.CommissionBP, &sv.CommissionFixed,
+		&sv.MinAmount, &sv.MaxAmount)
+	return sv, err
+}
+
+// SetAccountService enables sv.Code for sv.AccountUUID or, when it is
+// enabled, replaces its currency, commission and limits. An unknown
+// account is gateway.ErrNotFound.
+func (s *Store) SetAccountService(ctx context.Context, sv gateway.AccountService) error {
+	what := "set account " + sv.AccountUUID + " service " + sv.Code
+	if sv.AccountUUID == "" || sv.Code == "" {
+		return fmt.Errorf("sqlite: %s: account and code are required", what)
+	}
+	_, err := s.writer.ExecContext(ctx, `INSERT INTO account_services (`+serviceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (account_uuid, code) DO UPDATE SET currency = excluded.currency,
+			commission_bp = excluded.commission_bp, commission_fixed = excluded.commission_fixed,
+			min_amount = excluded.min_amount, max_amount = excluded.max_amount`,
+		serviceArgs(sv)...)
+	if foreignKeyViolation(err) {
+		return fmt.Errorf("sqlite: %s: unknown account: %w", what, gateway.ErrNotFound)
+	}
+	if err != nil {
+		return writeErr(what, err)
 	}
 	return nil
 }
@@ -98,9 +145,8 @@ func (s *Store) Accounts(ctx context.Context) ([]gateway.Account, error) {
 // AccountService returns the account's enabled service with this code, or
 // gateway.ErrNotFound.
 func (s *Store) AccountService(ctx context.Context, accountUUID, code string) (*gateway.AccountService, error) {
-	sv := gateway.AccountService{AccountUUID: accountUUID, Code: code}
-	err := s.reader.QueryRowContext(ctx, `SELECT currency FROM account_services WHERE account_uuid = ? AND code = ?`,
-		accountUUID, code).Scan(&sv.Currency)
+	sv, err := scanService(s.reader.QueryRowContext(ctx, `SELECT `+serviceCols+` FROM account_services
+		WHERE account_uuid = ? AND code = ?`, accountUUID, code))
 	if err != nil {
 		return nil, readErr("account "+accountUUID+" service "+code, err)
 	}
@@ -109,15 +155,15 @@ func (s *Store) AccountService(ctx context.Context, accountUUID, code string) (*
 
 // AccountServices lists the services enabled for the account, by code.
 func (s *Store) AccountServices(ctx context.Context, accountUUID string) ([]gateway.AccountService, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT code, currency FROM account_services WHERE account_uuid = ? ORDER BY code`, accountUUID)
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+serviceCols+` FROM account_services WHERE account_uuid = ? ORDER BY code`, accountUUID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: account %s services: %w", accountUUID, err)
 	}
 	defer rows.Close()
 	var svs []gateway.AccountService
 	for rows.Next() {
-		sv := gateway.AccountService{AccountUUID: accountUUID}
-		if err := rows.Scan(&sv.Code, &sv.Currency); err != nil {
+		sv, err := scanService(rows)
+		if err != nil {
 			return nil, fmt.Errorf("sqlite: account %s services: %w", accountUUID, err)
 		}
 		svs = append(svs, sv)

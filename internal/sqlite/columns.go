@@ -9,6 +9,8 @@ import (
 
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/h2hpay/h2hpay/internal/money"
 )
 
 // How Go values map to columns, both ways.
@@ -71,6 +73,40 @@ func blobArg(b []byte) any {
 	return b
 }
 
+// amountPtrArg stores a nil *money.Amount as NULL.
+func amountPtrArg(a *money.Amount) any {
+	if a == nil {
+		return nil
+	}
+	return int64(*a)
+}
+
+// amountPtrCol scans an amountPtrArg column: NULL is a nil pointer,
+// anything else a new one.
+type amountPtrCol struct{ a **money.Amount }
+
+func (c amountPtrCol) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*c.a = nil
+	case int64:
+		a := money.Amount(v)
+		*c.a = &a
+	default:
+		return fmt.Errorf("amount column holds %T, want INTEGER", src)
+	}
+	return nil
+}
+
+// stringMapArg stores a nil map as NULL and any other, empty ones
+// included, as a JSON object, so nil and empty survive the round trip.
+func stringMapArg(m map[string]string) (any, error) {
+	if m == nil {
+		return nil, nil
+	}
+	return jsonArg(m)
+}
+
 // jsonArg is v as JSON text.
 func jsonArg(v any) (string, error) {
 	b, err := json.Marshal(v)
@@ -112,12 +148,23 @@ func uniqueViolation(err error) (string, bool) {
 	return "", false
 }
 
-// liveOrderKey is how SQLite names payments_live_order_id, the partial unique
-// index of api-notes §11, in a constraint error.
-const liveOrderKey = "payments.account_uuid, payments.order_id"
+// foreignKeyViolation reports whether err is a FOREIGN KEY constraint
+// failure: a row naming an account (or payment, payout) that does not exist.
+func foreignKeyViolation(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
 
-// isDuplicateOrder reports whether err violates payments_live_order_id.
+// How SQLite names payments_live_order_id and payouts_live_order_id, the
+// partial unique indexes of api-notes §11, in a constraint error.
+const (
+	livePaymentOrderKey = "payments.account_uuid, payments.order_id"
+	livePayoutOrderKey  = "payouts.account_uuid, payouts.order_id"
+)
+
+// isDuplicateOrder reports whether err violates payments_live_order_id or
+// payouts_live_order_id.
 func isDuplicateOrder(err error) bool {
 	msg, ok := uniqueViolation(err)
-	return ok && strings.Contains(msg, liveOrderKey)
+	return ok && (strings.Contains(msg, livePaymentOrderKey) || strings.Contains(msg, livePayoutOrderKey))
 }

@@ -9,6 +9,14 @@
 // Plain reads use a separate reader pool and, in WAL mode, never block on
 // the writer.
 //
+// Money moves through a double-entry ledger (ledger_transactions and
+// ledger_entries, whose entries sum to zero) written in the same database
+// transaction as the payment or payout change that causes it. The balances
+// table caches each wallet's available and reserved books; every ledger
+// write moves it with one conditional UPDATE that matches no row when a
+// balance would go below zero, which is how concurrent payouts, also from
+// other processes, can never overdraw a wallet.
+//
 // The schema lives in migrations/, applied in order at Open and recorded in
 // schema_migrations. Times are stored as INTEGER unix microseconds (NULL for
 // the zero time) and come back in UTC; money as INTEGER minor units.

@@ -46,12 +46,29 @@ type Store struct {
 	claimNotifications *sql.Stmt
 	recordNotification *sql.Stmt
 	insertAttempt      *sql.Stmt
+	paymentVersion     *sql.Stmt
+	insertPayout       *sql.Stmt
+	updatePayout       *sql.Stmt
+	livePayoutOrder    *sql.Stmt
+	ensureBalance      *sql.Stmt
+	moveBalance        *sql.Stmt
+	insertLedgerTx     *sql.Stmt
+	insertEntry        *sql.Stmt
+	paymentPosted      *sql.Stmt
+	payoutPosted       *sql.Stmt
 
 	// On the reader.
 	paymentByID        *sql.Stmt
 	paymentByUUID      *sql.Stmt
 	paymentByOrderID   *sql.Stmt
 	paymentByChallenge *sql.Stmt
+	historyPage        *sql.Stmt
+	historyCount       *sql.Stmt
+	payoutByID         *sql.Stmt
+	payoutByUUID       *sql.Stmt
+	payoutByOrderID    *sql.Stmt
+	payoutsToProcess   *sql.Stmt
+	balanceOf          *sql.Stmt
 }
 
 var _ gateway.Store = (*Store)(nil)
@@ -157,10 +174,27 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.claimNotifications, s.writer, claimNotificationsSQL},
 		{&s.recordNotification, s.writer, recordNotificationSQL},
 		{&s.insertAttempt, s.writer, insertAttemptSQL},
+		{&s.paymentVersion, s.writer, paymentVersionSQL},
+		{&s.insertPayout, s.writer, insertPayoutSQL},
+		{&s.updatePayout, s.writer, updatePayoutSQL},
+		{&s.livePayoutOrder, s.writer, livePayoutOrderSQL},
+		{&s.ensureBalance, s.writer, ensureBalanceSQL},
+		{&s.moveBalance, s.writer, moveBalanceSQL},
+		{&s.insertLedgerTx, s.writer, insertLedgerTxSQL},
+		{&s.insertEntry, s.writer, insertEntrySQL},
+		{&s.paymentPosted, s.writer, paymentPostedSQL},
+		{&s.payoutPosted, s.writer, payoutPostedSQL},
 		{&s.paymentByID, s.reader, paymentByIDSQL},
 		{&s.paymentByUUID, s.reader, paymentByUUIDSQL},
 		{&s.paymentByOrderID, s.reader, paymentByOrderIDSQL},
 		{&s.paymentByChallenge, s.reader, paymentByChallengeSQL},
+		{&s.historyPage, s.reader, historyPageSQL},
+		{&s.historyCount, s.reader, historyCountSQL},
+		{&s.payoutByID, s.reader, payoutByIDSQL},
+		{&s.payoutByUUID, s.reader, payoutByUUIDSQL},
+		{&s.payoutByOrderID, s.reader, payoutByOrderIDSQL},
+		{&s.payoutsToProcess, s.reader, payoutsToProcessSQL},
+		{&s.balanceOf, s.reader, balanceOfSQL},
 	} {
 		st, err := p.db.PrepareContext(ctx, p.query)
 		if err != nil {

@@ -8,11 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/h2hpay/h2hpay/internal/gateway"
+	"github.com/h2hpay/h2hpay/internal/money"
 	"github.com/h2hpay/h2hpay/internal/storetest"
 )
 
@@ -237,7 +239,7 @@ func TestTwoProcesses(t *testing.T) {
 				p.Status = gateway.StatusPaid
 				n := &gateway.Notification{AccountUUID: a.UUID, Type: "payment", ObjectID: p.ID, PaymentUUID: p.UUID,
 					Status: gateway.NotificationPending, NextAttemptAt: t0}
-				errs <- s.UpdatePayment(ctx, p, n)
+				errs <- s.UpdatePayment(ctx, p, n, nil)
 			})
 		}
 	}
@@ -309,6 +311,192 @@ func TestPragmas(t *testing.T) {
 		}
 		if got != tc.want {
 			t.Errorf("%s PRAGMA %s = %s, want %s", tc.pool, tc.pragma, got, tc.want)
+		}
+	}
+}
+
+// TestUpgradeFrom0001 opens a database made before 0002 with data in it:
+// the new columns take their defaults and the new tables work.
+func TestUpgradeFrom0001(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "h2hpay.db")
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms[0].version != 1 {
+		t.Fatalf("first migration %s", ms[0].name)
+	}
+	db := rawDB(t, path)
+	for _, q := range []string{
+		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`,
+		ms[0].sql,
+		`INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)`,
+		`INSERT INTO accounts (uuid, name, application_uuid, payment_key_pem, notification_key_pem, notify_hash, created_at)
+			VALUES ('acc-old', 'Old shop', 'app', x'01', x'02', 'sha1', 0)`,
+		`INSERT INTO account_services (account_uuid, code, currency) VALUES ('acc-old', 'payment_card_rub_hpp', 'RUB')`,
+		`INSERT INTO payments (uuid, account_uuid, order_id, amount, currency, service, status, description, lifetime_s,
+			created_at, customer, browser, success_redirect_url, fail_redirect_url, notification_url, return_url,
+			payer_browser, card_first6, card_last4, card_brand, card_exp_month, card_exp_year, three_ds, auth_state,
+			auth_reference, decline_reason, cancel_reason, version)
+			VALUES ('pay-old', 'acc-old', 'o-1', 50000, 'RUB', 'payment_card_rub_hpp', 'paid', '', 3600,
+			1700000000000000, '{}', '{}', '', '', '', '', '{}', '', '', '', 0, 0, 'none', 'done', '', '', '', 3)`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("set up a 0001 database: %v", err)
+		}
+	}
+	db.Close()
+
+	s := open(t, path)
+	a, err := s.Account(ctx, "acc-old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Currency != "RUB" || a.PayoutKeyPEM != nil {
+		t.Fatalf("old account: currency %q, payout key %q", a.Currency, a.PayoutKeyPEM)
+	}
+	sv, err := s.AccountService(ctx, "acc-old", "payment_card_rub_hpp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *sv != (gateway.AccountService{AccountUUID: "acc-old", Code: "payment_card_rub_hpp", Currency: "RUB"}) {
+		t.Fatalf("old service: %+v", sv)
+	}
+	p, err := s.Payment(ctx, gateway.PaymentQuery{UUID: "pay-old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.ID != 100000001 || p.Commission != 0 || p.AccountOldBalance != nil || p.AccountNewBalance != nil {
+		t.Fatalf("old payment: id %d, commission %v, balances %v %v", p.ID, p.Commission, p.AccountOldBalance, p.AccountNewBalance)
+	}
+	b, err := s.Balance(ctx, "acc-old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *b != (gateway.Balance{AccountUUID: "acc-old", Currency: "RUB"}) {
+		t.Fatalf("old account's balance: %+v", b)
+	}
+	ps, total, err := s.PaymentHistory(ctx, gateway.HistoryQuery{AccountUUID: "acc-old", Limit: 15})
+	if err != nil || total != 1 || len(ps) != 1 || ps[0].UUID != "pay-old" {
+		t.Fatalf("history of the old account: %v, %d, %v", ps, total, err)
+	}
+}
+
+// fundedAccount is an account holding amount, paid in by one payment.
+func fundedAccount(t *testing.T, s *Store, amount money.Amount) *gateway.Account {
+	t.Helper()
+	a := account(t, s)
+	p := payment(a, "fund-"+fmt.Sprint(time.Now().UnixNano()))
+	p.Amount = amount
+	if err := s.CreatePayment(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	p.Status = gateway.StatusPaid
+	l := &gateway.LedgerTransaction{AccountUUID: a.UUID, Kind: gateway.LedgerPaymentPaid, PaymentID: p.ID, Currency: "RUB",
+		Entries: []gateway.LedgerEntry{{Book: gateway.BookAcquirer, Amount: -amount}, {Book: gateway.MerchantAvailable(a.UUID), Amount: amount}}}
+	if err := s.UpdatePayment(t.Context(), p, nil, l); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func reservation(po *gateway.Payout) *gateway.LedgerTransaction {
+	return &gateway.LedgerTransaction{AccountUUID: po.AccountUUID, Kind: gateway.LedgerPayoutReserved, Currency: po.Currency,
+		Entries: []gateway.LedgerEntry{
+			{Book: gateway.MerchantAvailable(po.AccountUUID), Amount: -po.Amount},
+			{Book: gateway.MerchantReserved(po.AccountUUID), Amount: po.Amount},
+		}}
+}
+
+func payout(a *gateway.Account, order string, amount money.Amount) *gateway.Payout {
+	return &gateway.Payout{UUID: fmt.Sprintf("po-%s-%d", order, time.Now().UnixNano()), AccountUUID: a.UUID, OrderID: order,
+		Amount: amount, Currency: "RUB", Status: gateway.StatusWait, ProcessState: gateway.AuthNone, CreatedAt: t0}
+}
+
+func TestFirstPayoutID(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "h2hpay.db"))
+	a := fundedAccount(t, s, 1000)
+	for want := int64(500000001); want <= 500000002; want++ {
+		po := payout(a, fmt.Sprint(want), 100)
+		if err := s.CreatePayout(t.Context(), po, reservation(po)); err != nil {
+			t.Fatal(err)
+		}
+		if po.ID != want {
+			t.Fatalf("payout ID %d, want %d", po.ID, want)
+		}
+	}
+}
+
+// TestPayoutsFromTwoProcesses races reservations from two stores on one
+// file, as two processes: the database lock, not Go, keeps the balance.
+func TestPayoutsFromTwoProcesses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h2hpay.db")
+	one, two := open(t, path), open(t, path)
+	a := fundedAccount(t, one, 10*10000)
+	const n = 15
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*n)
+	for i := range n {
+		for j, s := range []*Store{one, two} {
+			wg.Go(func() {
+				po := payout(a, fmt.Sprintf("%d-%d", j, i), 10000)
+				errs <- s.CreatePayout(t.Context(), po, reservation(po))
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	ok := 0
+	for err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, gateway.ErrInsufficientFunds):
+			t.Fatalf("CreatePayout: %v", err)
+		}
+	}
+	b, err := two.Balance(t.Context(), a.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok != 10 || b.Available != 0 || b.Reserved != 100000 {
+		t.Fatalf("%d payouts created, balance %+v; want 10, 0.00 available, 1000.00 reserved", ok, b)
+	}
+}
+
+// TestQueryPlans checks that history and the ledger read by index: a
+// page of history never sorts (so never reads) the whole range.
+func TestQueryPlans(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "h2hpay.db"))
+	for _, tc := range []struct {
+		name, query string
+		args        []any
+		want        string
+	}{
+		{"history page", historyPageSQL, []any{"a", 0, 1, 15, 0}, "payments_history"},
+		{"history count", historyCountSQL, []any{"a", 0, 1}, "payments_history"},
+		{"balance move", moveBalanceSQL, []any{0, 0, "a"}, "PRIMARY KEY"},
+		{"payouts to process", payoutsToProcessSQL, []any{0, 10}, "payouts_wait_created"},
+		{"payout posted", payoutPostedSQL, []any{1, "payout_paid"}, "ledger_transactions_payout_kind"},
+	} {
+		rows, err := s.writer.Query("EXPLAIN QUERY PLAN "+tc.query, tc.args...)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		joined := strings.Join(plan, "; ")
+		if !strings.Contains(joined, tc.want) || strings.Contains(joined, "TEMP B-TREE") {
+			t.Errorf("%s: plan %q, want %s and no temporary b-tree", tc.name, joined, tc.want)
 		}
 	}
 }

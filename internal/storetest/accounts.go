@@ -21,8 +21,10 @@ func testAccounts(t *testing.T, newStore factory) {
 			Name:               "Магазин «Ромашка»",
 			ApplicationUUID:    newUUID(),
 			PaymentKeyPEM:      []byte("-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkq\n-----END PUBLIC KEY-----\n"),
+			PayoutKeyPEM:       []byte("-----BEGIN PUBLIC KEY-----\nMIIBpayout\n-----END PUBLIC KEY-----\n"),
 			NotificationKeyPEM: []byte{0x00, 0x01, 0xfe, 0xff, '\n'},
 			NotifyHash:         gateway.NotifySHA256,
+			Currency:           "EUR",
 			CreatedAt:          at(-time.Hour),
 		}
 		newer := &gateway.Account{
@@ -32,6 +34,7 @@ func testAccounts(t *testing.T, newStore factory) {
 			PaymentKeyPEM:      []byte("pem"),
 			NotificationKeyPEM: []byte("key"),
 			NotifyHash:         gateway.NotifySHA1,
+			Currency:           "RUB",
 			CreatedAt:          at(0),
 		}
 		// The newer one first: the list is by CreatedAt, not insertion.
@@ -48,6 +51,24 @@ func testAccounts(t *testing.T, newStore factory) {
 		list, err := s.Accounts(ctx)
 		mustOK(t, err, "Accounts")
 		same(t, "Accounts", stored([]gateway.Account{*older, *newer}), list)
+	})
+
+	t.Run("DefaultCurrency", func(t *testing.T) {
+		// An account created without a currency is a RUB wallet, as
+		// every account made before accounts had one; CreateAccount says
+		// so in the account it was given.
+		s := newStore(t)
+		a := &gateway.Account{UUID: newUUID(), Name: "Old", ApplicationUUID: newUUID(), NotifyHash: gateway.NotifySHA1, CreatedAt: at(0)}
+		mustOK(t, s.CreateAccount(t.Context(), a, nil), "create account without a currency")
+		if a.Currency != "RUB" {
+			t.Fatalf("CreateAccount set Currency %q, want RUB", a.Currency)
+		}
+		got, err := s.Account(t.Context(), a.UUID)
+		mustOK(t, err, "Account")
+		same(t, "account without a currency", stored(*a), *got)
+		b, err := s.Balance(t.Context(), a.UUID)
+		mustOK(t, err, "Balance")
+		same(t, "its balance", gateway.Balance{AccountUUID: a.UUID, Currency: "RUB"}, *b)
 	})
 
 	t.Run("NotFound", func(t *testing.T) {
@@ -71,7 +92,8 @@ func testAccounts(t *testing.T, newStore factory) {
 		ctx := t.Context()
 		a := &gateway.Account{UUID: newUUID(), Name: "A", ApplicationUUID: newUUID(), NotifyHash: gateway.NotifySHA1, CreatedAt: at(0)}
 		services := []gateway.AccountService{
-			{AccountUUID: a.UUID, Code: "payment_card_usd_hpp", Currency: "USD"},
+			{AccountUUID: a.UUID, Code: "payment_card_usd_hpp", Currency: "USD", CommissionBP: 250, CommissionFixed: 30,
+				MinAmount: 100, MaxAmount: 99999999999},
 			{AccountUUID: a.UUID, Code: "payment_card_rub_hpp", Currency: "RUB"},
 		}
 		mustOK(t, s.CreateAccount(ctx, a, services), "create account")
@@ -108,6 +130,47 @@ func testAccounts(t *testing.T, newStore factory) {
 		if len(none) != 0 {
 			t.Fatalf("AccountServices of an account without services: %v", none)
 		}
+	})
+
+	t.Run("SetAccountService", func(t *testing.T) {
+		s := newStore(t)
+		ctx := t.Context()
+		a := newAccount(t, s, at(0)) // has payment_card_rub_hpp, no commission
+		other := newAccount(t, s, at(0))
+
+		// Insert: a new service with commission and limits.
+		payout := gateway.AccountService{AccountUUID: a.UUID, Code: "payment_card_rub", Currency: "RUB",
+			CommissionBP: 150, CommissionFixed: 5000, MinAmount: 10000, MaxAmount: 50000000}
+		mustOK(t, s.SetAccountService(ctx, payout), "SetAccountService (insert)")
+		got, err := s.AccountService(ctx, a.UUID, payout.Code)
+		mustOK(t, err, "AccountService")
+		same(t, "inserted service", payout, *got)
+
+		// Update: every setting of an existing service, also back to zero.
+		hpp := gateway.AccountService{AccountUUID: a.UUID, Code: "payment_card_rub_hpp", Currency: "RUB",
+			CommissionBP: 390, CommissionFixed: 1, MinAmount: 1, MaxAmount: 100}
+		mustOK(t, s.SetAccountService(ctx, hpp), "SetAccountService (update)")
+		got, err = s.AccountService(ctx, a.UUID, hpp.Code)
+		mustOK(t, err, "AccountService")
+		same(t, "updated service", hpp, *got)
+		payout = gateway.AccountService{AccountUUID: a.UUID, Code: "payment_card_rub", Currency: "USD"}
+		mustOK(t, s.SetAccountService(ctx, payout), "SetAccountService (update to zero settings)")
+		got, err = s.AccountService(ctx, a.UUID, payout.Code)
+		mustOK(t, err, "AccountService")
+		same(t, "service updated to zero settings", payout, *got)
+
+		list, err := s.AccountServices(ctx, a.UUID)
+		mustOK(t, err, "AccountServices")
+		slices.SortFunc(list, func(x, y gateway.AccountService) int { return strings.Compare(x.Code, y.Code) })
+		same(t, "AccountServices after SetAccountService", []gateway.AccountService{payout, hpp}, list)
+
+		// The other account's service of the same code is untouched.
+		got, err = s.AccountService(ctx, other.UUID, hpp.Code)
+		mustOK(t, err, "other account's service")
+		same(t, "other account's service", gateway.AccountService{AccountUUID: other.UUID, Code: hpp.Code, Currency: "RUB"}, *got)
+
+		err = s.SetAccountService(ctx, gateway.AccountService{AccountUUID: newUUID(), Code: "payment_card_rub", Currency: "RUB"})
+		mustBe(t, err, gateway.ErrNotFound, "SetAccountService of an unknown account")
 	})
 }
 

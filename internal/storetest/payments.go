@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/h2hpay/h2hpay/internal/gateway"
+	"github.com/h2hpay/h2hpay/internal/money"
 )
 
 // fullPayment is a payment with every field set, pointers to zero values
@@ -55,6 +56,9 @@ func fullPayment(accountUUID, orderID string) *gateway.Payment {
 		AuthReference:      "ref-123",
 		DeclineReason:      "insufficient funds",
 		CancelReason:       "payer cancelled",
+		Commission:         1250,
+		AccountOldBalance:  ptr(money.Amount(0)), // a pointer to zero is not nil
+		AccountNewBalance:  ptr(money.Amount(99999999999 - 1250)),
 	}
 }
 
@@ -181,14 +185,14 @@ func testPayments(t *testing.T, newStore factory) {
 
 		p := ps[1]
 		p.ThreeDS, p.ChallengeID, p.ChallengeAt = gateway.ThreeDSChallenge, newUUID(), at(time.Minute)
-		mustOK(t, s.UpdatePayment(ctx, p, nil), "set challenge")
+		mustOK(t, s.UpdatePayment(ctx, p, nil, nil), "set challenge")
 		got, err := s.PaymentByChallenge(ctx, p.ChallengeID)
 		mustOK(t, err, "PaymentByChallenge")
 		same(t, "PaymentByChallenge", stored(*p), *got)
 
 		old := p.ChallengeID
 		p.ChallengeID = ""
-		mustOK(t, s.UpdatePayment(ctx, p, nil), "clear challenge")
+		mustOK(t, s.UpdatePayment(ctx, p, nil, nil), "clear challenge")
 		_, err = s.PaymentByChallenge(ctx, old)
 		mustBe(t, err, gateway.ErrNotFound, "PaymentByChallenge after it was cleared")
 		same(t, "payment with its challenge cleared", stored(*p), *load(t, s, p))
@@ -278,7 +282,7 @@ func testUpdatePayment(t *testing.T, newStore factory) {
 		q := fullPayment(a.UUID, "order-1b")
 		q.ID, q.UUID, q.Version = p.ID, p.UUID, p.Version
 		q.Status = gateway.StatusPaid
-		mustOK(t, s.UpdatePayment(t.Context(), q, nil), "UpdatePayment")
+		mustOK(t, s.UpdatePayment(t.Context(), q, nil, nil), "UpdatePayment")
 		if q.Version != 2 {
 			t.Fatalf("Version after UpdatePayment %d, want 2", q.Version)
 		}
@@ -287,7 +291,7 @@ func testUpdatePayment(t *testing.T, newStore factory) {
 		// And back to zero values: nil card, zero times, nil pointers.
 		r := newPayment(a.UUID, "order-1")
 		r.ID, r.UUID, r.Version = p.ID, p.UUID, q.Version
-		mustOK(t, s.UpdatePayment(t.Context(), r, nil), "UpdatePayment to zero values")
+		mustOK(t, s.UpdatePayment(t.Context(), r, nil, nil), "UpdatePayment to zero values")
 		same(t, "payment updated to zero values", stored(*r), *load(t, s, p))
 	})
 
@@ -301,7 +305,7 @@ func testUpdatePayment(t *testing.T, newStore factory) {
 			if want == 3 {
 				n = newNotification(p, at(time.Minute))
 			}
-			mustOK(t, s.UpdatePayment(t.Context(), p, n), "UpdatePayment")
+			mustOK(t, s.UpdatePayment(t.Context(), p, n, nil), "UpdatePayment")
 			if p.Version != want {
 				t.Fatalf("Version %d, want %d", p.Version, want)
 			}
@@ -319,11 +323,11 @@ func testUpdatePayment(t *testing.T, newStore factory) {
 		winner, loser := load(t, s, p), load(t, s, p)
 
 		winner.Status, winner.FinalAt, winner.CancelReason = gateway.StatusCancel, at(time.Minute), "expired"
-		mustOK(t, s.UpdatePayment(ctx, winner, nil), "first update")
+		mustOK(t, s.UpdatePayment(ctx, winner, nil, nil), "first update")
 
 		loser.Status, loser.FinalAt, loser.AuthReference = gateway.StatusPaid, at(time.Minute), "auth-1"
 		n := newNotification(loser, at(time.Minute))
-		mustBe(t, s.UpdatePayment(ctx, loser, n), gateway.ErrConflict, "update of a stale version")
+		mustBe(t, s.UpdatePayment(ctx, loser, n, nil), gateway.ErrConflict, "update of a stale version")
 		if loser.Version != 1 || n.ID != 0 {
 			t.Fatalf("after a conflict: Version %d (want 1 unchanged), notification ID %d (want 0)", loser.Version, n.ID)
 		}
@@ -360,7 +364,7 @@ func testUpdatePayment(t *testing.T, newStore factory) {
 		for i := range n {
 			wg.Go(func() {
 				<-start
-				errs[i] = s.UpdatePayment(ctx, ps[i], ns[i])
+				errs[i] = s.UpdatePayment(ctx, ps[i], ns[i], nil)
 			})
 		}
 		close(start)

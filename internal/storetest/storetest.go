@@ -24,6 +24,10 @@
 // expects them back truncated to microseconds, in UTC, the zero time
 // preserved. The extra nanoseconds are below half a microsecond, so a
 // database that rounds agrees with one that truncates.
+//
+// LedgerProperty runs a random sequence of ledger operations from a seed
+// it logs; set STORETEST_LEDGER_SEED (SeedEnv) to that seed to run the
+// same sequence again (concurrent bursts may still interleave otherwise).
 package storetest
 
 import (
@@ -47,6 +51,10 @@ func Run(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 	t.Run("UpdatePayment", func(t *testing.T) { testUpdatePayment(t, newStore) })
 	t.Run("PaymentsToExpire", func(t *testing.T) { testPaymentsToExpire(t, newStore) })
 	t.Run("Notifications", func(t *testing.T) { testNotifications(t, newStore) })
+	t.Run("History", func(t *testing.T) { testHistory(t, newStore) })
+	t.Run("Ledger", func(t *testing.T) { testLedger(t, newStore) })
+	t.Run("Payouts", func(t *testing.T) { testPayouts(t, newStore) })
+	t.Run("LedgerProperty", func(t *testing.T) { testLedgerProperty(t, newStore) })
 }
 
 // factory is Run's newStore.
@@ -198,8 +206,10 @@ func newAccount(t *testing.T, s gateway.Store, created time.Time) *gateway.Accou
 		Name:               "Shop",
 		ApplicationUUID:    newUUID(),
 		PaymentKeyPEM:      []byte("-----BEGIN PUBLIC KEY-----\nMFww\n-----END PUBLIC KEY-----\n"),
+		PayoutKeyPEM:       []byte("-----BEGIN PUBLIC KEY-----\nMFwp\n-----END PUBLIC KEY-----\n"),
 		NotificationKeyPEM: []byte("-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"),
 		NotifyHash:         gateway.NotifySHA1,
+		Currency:           "RUB",
 		CreatedAt:          created,
 	}
 	mustOK(t, s.CreateAccount(t.Context(), a, []gateway.AccountService{
@@ -249,7 +259,7 @@ func setStatus(t *testing.T, s gateway.Store, p *gateway.Payment, status gateway
 	if status.Final() {
 		p.FinalAt = at(time.Minute)
 	}
-	mustOK(t, s.UpdatePayment(t.Context(), p, nil), "set status "+string(status))
+	mustOK(t, s.UpdatePayment(t.Context(), p, nil, nil), "set status "+string(status))
 }
 
 // newNotification is a pending notification of p, due at due.
@@ -269,7 +279,7 @@ func newNotification(p *gateway.Payment, due time.Time) *gateway.Notification {
 // notify writes n with an UpdatePayment of p.
 func notify(t *testing.T, s gateway.Store, p *gateway.Payment, n *gateway.Notification) *gateway.Notification {
 	t.Helper()
-	mustOK(t, s.UpdatePayment(t.Context(), p, n), "update payment with notification")
+	mustOK(t, s.UpdatePayment(t.Context(), p, n, nil), "update payment with notification")
 	if n.ID == 0 {
 		t.Fatal("UpdatePayment did not set the notification's ID")
 	}
