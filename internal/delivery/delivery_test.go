@@ -91,7 +91,7 @@ func newRig(t *testing.T, url string, timeout time.Duration) *rig {
 	n := &gateway.Notification{AccountUUID: acct.UUID, Type: "payment", ObjectID: p.ID, PaymentUUID: p.UUID,
 		URL: url + "?type=payment&id=" + fmt.Sprint(p.ID) + "&payment_status=paid&sign=ab%2Bc%2F%3D%3D", Status: gateway.NotificationPending,
 		NextAttemptAt: c.Now(), CreatedAt: c.Now()}
-	if err := store.UpdatePayment(ctx, p, n); err != nil {
+	if err := store.UpdatePayment(ctx, p, n, nil); err != nil {
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}

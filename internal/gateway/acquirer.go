@@ -13,6 +13,17 @@ import (
 // do not charge again.
 type Acquirer interface {
 	Authorize(ctx context.Context, r AuthorizationRequest) (AuthorizationResult, error)
+	// Payout sends money to a card or phone number.
+	Payout(ctx context.Context, r PayoutRequest) (AuthorizationResult, error)
+}
+
+// PayoutRequest is one payout to send. Number lives only in memory.
+type PayoutRequest struct {
+	IdempotencyKey string // the payout uuid
+	Service        string
+	Number         string // card digits, or a phone number for SBP
+	Amount         money.Amount
+	Currency       string
 }
 
 // AuthorizationRequest is one charge. Card and Expiry live only in memory.

@@ -118,7 +118,10 @@ var (
 	// ErrConflict: the row changed since it was read (version mismatch), or
 	// an explicit id is taken.
 	ErrConflict = errors.New("conflict: changed concurrently")
-	// ErrDuplicateOrder: a live or paid payment of the account already has
-	// this order_id.
+	// ErrDuplicateOrder: a live or paid payment (or payout) of the account
+	// already has this order_id.
 	ErrDuplicateOrder = errors.New("duplicate order_id")
+	// ErrInsufficientFunds: a ledger transaction would take a balance
+	// below zero.
+	ErrInsufficientFunds = errors.New("insufficient funds")
 )

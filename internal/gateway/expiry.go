@@ -84,7 +84,7 @@ func (s *Service) resumeAuthorization(ctx context.Context, p *Payment) error {
 	}
 	p.AuthLeaseUntil = s.Now().Add(s.authLease)
 	p.UpdatedAt = s.Now()
-	if err := s.store.UpdatePayment(ctx, p, nil); err != nil {
+	if err := s.store.UpdatePayment(ctx, p, nil, nil); err != nil {
 		return err
 	}
 	s.log.Warn("resuming an authorization whose confirm did not finish", "payment", p.UUID)

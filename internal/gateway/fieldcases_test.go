@@ -91,7 +91,7 @@ func TestIT09_ExpiryAfterPaidSendsNothing(t *testing.T) {
 // failingStore breaks UpdatePayment, to reach the internal-error path.
 type failingStore struct{ gateway.Store }
 
-func (failingStore) UpdatePayment(context.Context, *gateway.Payment, *gateway.Notification) error {
+func (failingStore) UpdatePayment(context.Context, *gateway.Payment, *gateway.Notification, *gateway.LedgerTransaction) error {
 	return errors.New("disk I/O error")
 }
 

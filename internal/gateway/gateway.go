@@ -36,21 +36,33 @@ type Account struct {
 	UUID            string
 	Name            string // shown to the payer on the gateway's pages
 	ApplicationUUID string // the only Application accepted on H2H calls
-	// PaymentKeyPEM is the public half of the merchant's payment certificate.
-	// The private half is never stored here.
+	// PaymentKeyPEM and PayoutKeyPEM are the public halves of the
+	// merchant's payment and payout certificates: payment calls are signed
+	// with one, payout and balance calls with the other. The private halves
+	// are never stored here.
 	PaymentKeyPEM []byte
+	PayoutKeyPEM  []byte
 	// NotificationKeyPEM is the gateway's own private key that signs this
 	// account's notifications and payer redirects (PKCS#8 PEM).
 	NotificationKeyPEM []byte
 	NotifyHash         NotifyHash
-	CreatedAt          time.Time
+	// Currency is the wallet's currency: an account is one currency wallet.
+	Currency  string
+	CreatedAt time.Time
 }
 
-// AccountService is a service enabled for an account, with its currency.
+// AccountService is a service enabled for an account, with its currency,
+// the gateway's commission and the amounts it accepts.
 type AccountService struct {
 	AccountUUID string
 	Code        string // e.g. payment_card_rub_hpp
 	Currency    string // ISO 4217, e.g. RUB
+	// CommissionBP is the percentage part of the commission in basis
+	// points (250 = 2.5 %); CommissionFixed is added to it.
+	CommissionBP    int64
+	CommissionFixed money.Amount
+	// MinAmount and MaxAmount bound an amount; 0 means no bound.
+	MinAmount, MaxAmount money.Amount
 }
 
 // EndpointKind says which cabinet list an endpoint id belongs to.
@@ -93,6 +105,7 @@ type Customer struct {
 	PostCode  string `json:"post_code,omitempty"`
 	UserID    string `json:"user_id,omitempty"`
 	Code      string `json:"code,omitempty"`
+	Country   string `json:"country,omitempty"` // payouts: ISO 3166 alpha-2
 }
 
 // Browser is the payer's browser data for 3-D Secure. Nil pointers and empty
@@ -219,9 +232,56 @@ type Payment struct {
 	DeclineReason  string // why the payment failed, for the operator and the logs
 	CancelReason   string
 
+	// Commission is what the gateway keeps of a paid payment; the ledger
+	// credits Amount - Commission. AccountOldBalance and AccountNewBalance
+	// are the available balance around that credit, set by the store when
+	// it writes the ledger transaction; nil until then.
+	Commission        money.Amount
+	AccountOldBalance *money.Amount
+	AccountNewBalance *money.Amount
+
 	// Version increases by one with every write; Store.UpdatePayment
 	// compares it to detect a concurrent change.
 	Version int64
+}
+
+// Payout is one payout: money from the merchant's available balance to a
+// card or phone number.
+type Payout struct {
+	ID          int64 // from 500000001, so a payout id is never mistaken for a payment's
+	UUID        string
+	AccountUUID string
+	OrderID     string // unique per account among live and paid payouts
+	Amount      money.Amount
+	Commission  money.Amount // reserved with the amount, kept when paid
+	Currency    string
+	Service     string
+	Status      Status
+	// NumberMask is what is kept of the destination: 424242******4242 for a
+	// card, the last digits of a phone. SealedNumber is the whole number,
+	// encrypted, until the payout is final.
+	NumberMask      string
+	SealedNumber    []byte
+	Customer        Customer
+	Extra           map[string]string // the EUR card fields (api-notes §3.4)
+	NotificationURL string
+
+	// ProcessState and LeaseUntil claim the payout for sending, as
+	// AuthState does for a payment's authorization.
+	ProcessState  AuthState
+	LeaseUntil    time.Time
+	Reference     string // the acquirer's reference (RRN)
+	DeclineReason string
+
+	// AccountOldBalance and AccountNewBalance are the available balance
+	// around the reservation, set by the store.
+	AccountOldBalance *money.Amount
+	AccountNewBalance *money.Amount
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	FinalAt   time.Time
+	Version   int64
 }
 
 // NotificationStatus is the delivery state of one notification.

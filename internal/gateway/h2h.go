@@ -101,7 +101,7 @@ func (s *Service) SubmitCard(ctx context.Context, k *AccountKeys, r SubmitCardRe
 		p.ChallengeID = threeds.NewChallengeID()
 		p.CardAt = now
 		p.UpdatedAt = now
-		switch err := s.store.UpdatePayment(ctx, p, nil); {
+		switch err := s.store.UpdatePayment(ctx, p, nil, nil); {
 		case errors.Is(err, ErrConflict):
 			continue // a concurrent step 2 won: answer what it stored
 		case err != nil:
@@ -234,7 +234,7 @@ func (s *Service) AnswerChallenge(ctx context.Context, challengeID string, passe
 			}
 			p.ChallengeAt = s.Now()
 			p.UpdatedAt = p.ChallengeAt
-			switch err := s.store.UpdatePayment(ctx, p, nil); {
+			switch err := s.store.UpdatePayment(ctx, p, nil, nil); {
 			case errors.Is(err, ErrConflict):
 				continue
 			case err != nil:
@@ -314,7 +314,7 @@ func (s *Service) Confirm(ctx context.Context, k *AccountKeys, r ConfirmRequest)
 		p.AuthState = AuthClaimed
 		p.AuthLeaseUntil = s.Now().Add(s.authLease)
 		p.UpdatedAt = s.Now()
-		switch err := s.store.UpdatePayment(ctx, p, nil); {
+		switch err := s.store.UpdatePayment(ctx, p, nil, nil); {
 		case errors.Is(err, ErrConflict):
 			continue
 		case err != nil:
@@ -383,13 +383,18 @@ func (s *Service) authorize(ctx context.Context, k *AccountKeys, p *Payment) (*P
 	return p, nil
 }
 
-// finish writes a payment's final status together with its notification.
+// finish writes a payment's final status together with its notification
+// and, for a paid payment, the ledger transaction that credits it.
 func (s *Service) finish(ctx context.Context, k *AccountKeys, p *Payment) error {
-	n, err := s.notificationFor(k, p)
+	var l *LedgerTransaction
+	if p.Status == StatusPaid {
+		l = paymentPaidLedger(p, p.FinalAt)
+	}
+	n, err := s.notificationFor(k, paymentNotice(p), s.Now())
 	if err != nil {
 		return Internal(err)
 	}
-	switch err := s.store.UpdatePayment(ctx, p, n); {
+	switch err := s.store.UpdatePayment(ctx, p, n, l); {
 	case errors.Is(err, ErrConflict):
 		return ErrConflict
 	case err != nil:

@@ -4,39 +4,67 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/h2hpay/h2hpay/internal/money"
 	"github.com/h2hpay/h2hpay/internal/signature"
 )
 
-// notificationFor builds the signed notification a final payment owes its
-// merchant, or nil when the payment names no notification URL.
+// notice is what a notification reports: a final payment or payout.
+type notice struct {
+	Type        string // payment or payout
+	ID          int64
+	UUID        string
+	AccountUUID string
+	OrderID     string
+	Status      Status
+	Amount      money.Amount
+	Commission  money.Amount
+	Service     string
+	Desc        string
+	URL         string // where it goes; "" = nowhere
+}
+
+func paymentNotice(p *Payment) notice {
+	return notice{Type: "payment", ID: p.ID, UUID: p.UUID, AccountUUID: p.AccountUUID, OrderID: p.OrderID,
+		Status: p.Status, Amount: p.Amount, Commission: p.Commission, Service: p.Service, Desc: p.Desc, URL: p.NotificationURL}
+}
+
+func payoutNotice(po *Payout) notice {
+	return notice{Type: "payout", ID: po.ID, UUID: po.UUID, AccountUUID: po.AccountUUID, OrderID: po.OrderID,
+		Status: po.Status, Amount: po.Amount, Commission: po.Commission, Service: po.Service, URL: po.NotificationURL}
+}
+
+// notificationFor builds the signed notification a final payment or payout
+// owes its merchant, or nil when it names no notification URL.
 //
 // The query carries the documented fields in their signing order
 // (api-notes §6.2); sign is made over the rebuild the merchant's verifier
 // will make from those values (api-notes §6.3): PHP json_encode + SHA-1 by
 // default, JSON.stringify + SHA-256 when the account asks for sha256. The
-// whole URL is stored, so every attempt sends the same bytes.
-func (s *Service) notificationFor(k *AccountKeys, p *Payment) (*Notification, error) {
-	if p.NotificationURL == "" {
+// whole URL is stored, so every attempt sends the same bytes. payment_amount
+// and commission_amount are what was actually paid and charged: zero unless
+// the status is paid.
+func (s *Service) notificationFor(k *AccountKeys, n notice, now time.Time) (*Notification, error) {
+	if n.URL == "" {
 		return nil, nil
 	}
-	paid := money.Amount(0)
-	if p.Status == StatusPaid {
-		paid = p.Amount
+	var paid, commission money.Amount
+	if n.Status == StatusPaid {
+		paid, commission = n.Amount, n.Commission
 	}
 	values := []NotificationField{
-		{"type", "payment"},
-		{"id", strconv.FormatInt(p.ID, 10)},
-		{"order_id", p.OrderID},
-		{"payment_status", string(p.Status)},
-		{"amount", p.Amount.String()},
+		{"type", n.Type},
+		{"id", strconv.FormatInt(n.ID, 10)},
+		{"order_id", n.OrderID},
+		{"payment_status", string(n.Status)},
+		{"amount", n.Amount.String()},
 		{"payment_amount", paid.String()},
-		{"commission_amount", money.Amount(0).String()},
+		{"commission_amount", commission.String()},
 		{"is_partial_payment", "0"},
-		{"account", p.AccountUUID},
-		{"service", p.Service},
-		{"desc", p.Desc},
+		{"account", n.AccountUUID},
+		{"service", n.Service},
+		{"desc", n.Desc},
 	}
 	sent := map[string]string{}
 	for _, f := range values {
@@ -45,15 +73,10 @@ func (s *Service) notificationFor(k *AccountKeys, p *Payment) (*Notification, er
 		}
 		sent[f.Name] = f.Value
 	}
-	hash, style := k.NotifyHash()
-	signed, err := signature.EncodeObject(style, signature.NotificationFields(func(name string) (string, bool) {
+	sign, err := k.signNotify(signature.NotificationFields(func(name string) (string, bool) {
 		v, ok := sent[name]
 		return v, ok
 	}))
-	if err != nil {
-		return nil, err
-	}
-	sign, err := signature.Sign(k.NotificationKey, signed, hash)
 	if err != nil {
 		return nil, err
 	}
@@ -65,22 +88,33 @@ func (s *Service) notificationFor(k *AccountKeys, p *Payment) (*Notification, er
 		q.WriteString(url.QueryEscape(f.Name) + "=" + url.QueryEscape(f.Value) + "&")
 	}
 	q.WriteString("sign=" + url.QueryEscape(sign))
-	base, _, _ := strings.Cut(p.NotificationURL, "#") // a fragment would swallow the query
+	base, _, _ := strings.Cut(n.URL, "#") // a fragment would swallow the query
 	sep := "?"
 	if strings.Contains(base, "?") {
 		sep = "&"
 	}
-	now := s.Now()
 	return &Notification{
-		AccountUUID:   p.AccountUUID,
-		Type:          "payment",
-		ObjectID:      p.ID,
-		PaymentUUID:   p.UUID,
+		AccountUUID:   n.AccountUUID,
+		Type:          n.Type,
+		ObjectID:      n.ID,
+		PaymentUUID:   n.UUID,
 		URL:           base + sep + q.String(),
 		Status:        NotificationPending,
 		NextAttemptAt: now,
 		CreatedAt:     now,
 	}, nil
+}
+
+// signNotify signs fields with the account's notification key, in the
+// account's setting: PHP json_encode rebuild with SHA-1, or JSON.stringify
+// with SHA-256.
+func (k *AccountKeys) signNotify(fields []signature.Field) (string, error) {
+	hash, style := k.NotifyHash()
+	signed, err := signature.EncodeObject(style, fields)
+	if err != nil {
+		return "", err
+	}
+	return signature.Sign(k.NotificationKey, signed, hash)
 }
 
 // NotificationField is one query parameter of a notification.

@@ -99,12 +99,21 @@ func (s *Service) CreatePayment(ctx context.Context, k *AccountKeys, r CreatePay
 			v.Add("service", "The service field is required.")
 		default:
 			svc, err := s.store.AccountService(ctx, acct.UUID, r.Service)
-			if errors.Is(err, ErrNotFound) || (err == nil && KindOfService(svc.Code) == ServicePayout) {
+			// A service of another currency cannot be on this wallet (the
+			// cabinet refuses that too); checked here so it never gets as
+			// far as the ledger.
+			if errors.Is(err, ErrNotFound) || (err == nil && (KindOfService(svc.Code) == ServicePayout || svc.Currency != acct.Currency)) {
 				v.Add("service", "The selected service is invalid.")
 			} else if err != nil {
 				return nil, Internal(err)
 			} else {
 				p.Service, p.Currency = svc.Code, svc.Currency
+				if !v.Has("amount") && p.Amount > 0 {
+					checkLimits(&v, svc, p.Amount)
+				}
+				// The commission is fixed when the payment is made, from
+				// the service's settings then; never more than the amount.
+				p.Commission = min(svc.Commission(p.Amount), p.Amount)
 			}
 		}
 	}
@@ -272,6 +281,16 @@ func (s *Service) Payment(ctx context.Context, k *AccountKeys, l PaymentLookup) 
 		}
 	}
 	return p, nil
+}
+
+// checkLimits applies a service's amount bounds.
+func checkLimits(v *Validation, svc *AccountService, a money.Amount) {
+	switch {
+	case svc.MinAmount > 0 && a < svc.MinAmount:
+		v.Add("amount", fmt.Sprintf("The amount must be at least %s for the service %s.", svc.MinAmount, svc.Code))
+	case svc.MaxAmount > 0 && a > svc.MaxAmount:
+		v.Add("amount", fmt.Sprintf("The amount may not be greater than %s for the service %s.", svc.MaxAmount, svc.Code))
+	}
 }
 
 func allDigits(s string) bool {

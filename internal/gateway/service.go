@@ -28,6 +28,9 @@ type Config struct {
 	// Wake is called after a notification is written, so the delivery
 	// worker need not wait for its next poll. May be nil.
 	Wake func()
+	// WakePayouts is called after a payout is created, so the payout
+	// processor need not wait for its next round. May be nil.
+	WakePayouts func()
 	// AuthLease is how long a confirm holds the right to authorize before
 	// another confirm or the expirer may take over (default 30 s).
 	AuthLease time.Duration
@@ -46,6 +49,7 @@ type Service struct {
 	now        func() time.Time
 	log        *slog.Logger
 	wake       func()
+	wakePay    func()
 	authLease  time.Duration
 	cacheTTL   time.Duration
 
@@ -62,7 +66,7 @@ type cachedAccount struct {
 func New(cfg Config) *Service {
 	s := &Service{
 		store: cfg.Store, acquirer: cfg.Acquirer, vault: cfg.Vault, threeDSKey: cfg.ThreeDSKey,
-		now: cfg.Now, log: cfg.Logger, wake: cfg.Wake, authLease: cfg.AuthLease, cacheTTL: cfg.AccountCacheTTL,
+		now: cfg.Now, log: cfg.Logger, wake: cfg.Wake, wakePay: cfg.WakePayouts, authLease: cfg.AuthLease, cacheTTL: cfg.AccountCacheTTL,
 		accounts: map[string]cachedAccount{},
 	}
 	if s.now == nil {
@@ -74,6 +78,9 @@ func New(cfg Config) *Service {
 	if s.wake == nil {
 		s.wake = func() {}
 	}
+	if s.wakePay == nil {
+		s.wakePay = func() {}
+	}
 	if s.authLease <= 0 {
 		s.authLease = 30 * time.Second
 	}
@@ -82,6 +89,8 @@ func New(cfg Config) *Service {
 	}
 	return s
 }
+
+func (s *Service) wakePayouts() { s.wakePay() }
 
 // Store returns the store the service works on.
 func (s *Service) Store() Store { return s.store }
@@ -93,6 +102,7 @@ func (s *Service) Now() time.Time { return s.now().UTC() }
 type AccountKeys struct {
 	Account         *Account
 	PaymentKey      *rsa.PublicKey
+	PayoutKey       *rsa.PublicKey // nil when the account has no payout certificate
 	NotificationKey *rsa.PrivateKey
 }
 
@@ -131,6 +141,11 @@ func (s *Service) Keys(ctx context.Context, accountUUID string) (*AccountKeys, e
 		return nil, Internal(fmt.Errorf("account %s notification key: %w", a.UUID, err))
 	}
 	k := &AccountKeys{Account: a, PaymentKey: pub, NotificationKey: priv}
+	if len(a.PayoutKeyPEM) > 0 {
+		if k.PayoutKey, err = signature.ParsePublicKeyPEM(a.PayoutKeyPEM); err != nil {
+			return nil, Internal(fmt.Errorf("account %s payout key: %w", a.UUID, err))
+		}
+	}
 	s.mu.Lock()
 	s.accounts[accountUUID] = cachedAccount{keys: k, loadedAt: now}
 	s.mu.Unlock()
@@ -147,6 +162,10 @@ type Credentials struct {
 	Application string
 	// H2H requires Application; the merchant API ignores it (api-notes §2.1).
 	H2H bool
+	// Payout selects the payout certificate (payouts and the balance)
+	// instead of the payment one: a signature by the other is refused like
+	// any bad signature.
+	Payout bool
 }
 
 // Authenticate checks a request's credentials and returns the account and
@@ -161,7 +180,14 @@ func (s *Service) Authenticate(ctx context.Context, c Credentials) (*AccountKeys
 	if err != nil {
 		return nil, 0, err
 	}
-	hash, err := signature.Verify(k.PaymentKey, c.Signed, c.Sign)
+	key := k.PaymentKey
+	if c.Payout {
+		key = k.PayoutKey
+	}
+	if key == nil {
+		return nil, 0, Errorf(CodeInvalidSign, "Invalid signature.")
+	}
+	hash, err := signature.Verify(key, c.Signed, c.Sign)
 	if err != nil {
 		return nil, 0, Errorf(CodeInvalidSign, "Invalid signature.")
 	}

@@ -298,7 +298,7 @@ func TestPaymentOutcomes(t *testing.T) {
 		reason string
 	}{
 		{"success card", "4242424242424242", true, gateway.StatusPaid, ""},
-		{"fail card", "5555555555554444", true, gateway.StatusFail, "5555"},
+		{"fail card", "5555555555554444", true, gateway.StatusFail, "always fails"},
 		{"other valid card", "4000056655665556", true, gateway.StatusFail, "sandbox"},
 		{"3-D Secure failed", "4242424242424242", false, gateway.StatusFail, "3-D Secure"},
 	}
@@ -572,7 +572,7 @@ func TestResumeAuthorizationAfterLeaseExpires(t *testing.T) {
 	// A confirm claimed the authorization and died.
 	p.AuthState = gateway.AuthClaimed
 	p.AuthLeaseUntil = e.clock.Now().Add(30 * time.Second)
-	if err := e.store.UpdatePayment(ctx, p, nil); err != nil {
+	if err := e.store.UpdatePayment(ctx, p, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := e.svc.ExpireDue(ctx, 10); n != 0 {

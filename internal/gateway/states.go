@@ -50,6 +50,7 @@ const (
 	EventAuthorized      Event = "authorized"       // the acquirer approved
 	EventDeclined        Event = "declined"         // the acquirer declined, or 3-D Secure failed
 	EventExpire          Event = "expire"           // the lifetime ran out
+	EventCancel          Event = "cancel"           // the payer cancels on the hosted page
 )
 
 // transitions maps (phase, event) to the next phase. A pair that is not in
@@ -58,14 +59,17 @@ var transitions = map[Phase]map[Event]Phase{
 	PhaseCreated: {
 		EventSubmitCard: PhaseChallenging,
 		EventExpire:     PhaseCancelled,
+		EventCancel:     PhaseCancelled,
 	},
 	PhaseChallenging: {
 		EventAnswerChallenge: PhaseAuthenticated,
 		EventExpire:          PhaseCancelled,
+		EventCancel:          PhaseCancelled,
 	},
 	PhaseAuthenticated: {
 		EventClaimAuth: PhaseAuthorizing,
 		EventExpire:    PhaseCancelled,
+		EventCancel:    PhaseCancelled,
 	},
 	PhaseAuthorizing: {
 		// Taking over an authorization whose lease ran out (its confirm died).

@@ -6,11 +6,11 @@ import "testing"
 // change to the table is a change to this test.
 func TestTransitionTable(t *testing.T) {
 	phases := []Phase{PhaseCreated, PhaseChallenging, PhaseAuthenticated, PhaseAuthorizing, PhasePaid, PhaseFailed, PhaseCancelled}
-	events := []Event{EventSubmitCard, EventAnswerChallenge, EventClaimAuth, EventAuthorized, EventDeclined, EventExpire}
+	events := []Event{EventSubmitCard, EventAnswerChallenge, EventClaimAuth, EventAuthorized, EventDeclined, EventExpire, EventCancel}
 	want := map[Phase]map[Event]Phase{
-		PhaseCreated:       {EventSubmitCard: PhaseChallenging, EventExpire: PhaseCancelled},
-		PhaseChallenging:   {EventAnswerChallenge: PhaseAuthenticated, EventExpire: PhaseCancelled},
-		PhaseAuthenticated: {EventClaimAuth: PhaseAuthorizing, EventExpire: PhaseCancelled},
+		PhaseCreated:       {EventSubmitCard: PhaseChallenging, EventExpire: PhaseCancelled, EventCancel: PhaseCancelled},
+		PhaseChallenging:   {EventAnswerChallenge: PhaseAuthenticated, EventExpire: PhaseCancelled, EventCancel: PhaseCancelled},
+		PhaseAuthenticated: {EventClaimAuth: PhaseAuthorizing, EventExpire: PhaseCancelled, EventCancel: PhaseCancelled},
 		PhaseAuthorizing:   {EventClaimAuth: PhaseAuthorizing, EventAuthorized: PhasePaid, EventDeclined: PhaseFailed},
 	}
 	for _, from := range phases {

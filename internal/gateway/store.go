@@ -22,6 +22,9 @@ type Store interface {
 	AccountService(ctx context.Context, accountUUID, code string) (*AccountService, error)
 	// AccountServices lists the services enabled for the account.
 	AccountServices(ctx context.Context, accountUUID string) ([]AccountService, error)
+	// SetAccountService enables a service for the account or replaces its
+	// settings (commission, limits).
+	SetAccountService(ctx context.Context, s AccountService) error
 
 	// CreateEndpoint registers a URL. With e.ID 0 the store assigns the next
 	// free id of the account (one more than its largest); an explicit id
@@ -44,11 +47,45 @@ type Store interface {
 	// sets p.Version to the new version. When n is not nil it inserts n
 	// (setting n.ID) in the same transaction, so a status change and the
 	// notification that reports it are written together or not at all.
-	// A version mismatch is ErrConflict and writes nothing.
-	UpdatePayment(ctx context.Context, p *Payment, n *Notification) error
+	// When l is not nil it applies the ledger transaction in that same
+	// transaction (see ApplyLedger rules below) and stores the available
+	// balance before and after it in p.AccountOldBalance and
+	// p.AccountNewBalance. A version mismatch is ErrConflict and writes
+	// nothing.
+	UpdatePayment(ctx context.Context, p *Payment, n *Notification, l *LedgerTransaction) error
 	// PaymentsToExpire lists up to limit payments still in wait whose
 	// ExpiresAt is at or before now, or whose authorization lease ran out.
 	PaymentsToExpire(ctx context.Context, now time.Time, limit int) ([]Payment, error)
+
+	// PaymentHistory lists an account's payments created in [q.From, q.To),
+	// oldest first (by creation time, then id), q.Offset rows in, at most
+	// q.Limit of them, and the total number in the range. It reads one page
+	// from the database, never the whole range.
+	PaymentHistory(ctx context.Context, q HistoryQuery) ([]Payment, int, error)
+
+	// CreatePayout inserts po (setting po.ID, po.Version 1) and applies its
+	// reservation l in one transaction, setting po.AccountOldBalance and
+	// po.AccountNewBalance from it. A live (wait) or paid payout of the
+	// account with the same order_id is ErrDuplicateOrder; a reservation
+	// the available balance cannot cover is ErrInsufficientFunds; either
+	// writes nothing, also when creates race.
+	CreatePayout(ctx context.Context, po *Payout, l *LedgerTransaction) error
+	// Payout finds a payout of the account.
+	Payout(ctx context.Context, q PayoutQuery) (*Payout, error)
+	// UpdatePayout is UpdatePayment for payouts (version check, notification
+	// and ledger in one transaction); it does not touch the balance fields.
+	UpdatePayout(ctx context.Context, po *Payout, n *Notification, l *LedgerTransaction) error
+	// PayoutsToProcess lists up to limit payouts in wait that no one holds:
+	// never claimed, or whose LeaseUntil is at or before now; oldest first.
+	PayoutsToProcess(ctx context.Context, now time.Time, limit int) ([]Payout, error)
+
+	// Balance returns the account's wallet: zero amounts, in the account's
+	// currency, before its first ledger transaction.
+	Balance(ctx context.Context, accountUUID string) (*Balance, error)
+	// LedgerTransactions lists an account's transactions with their entries,
+	// those with ID > q.AfterID, oldest first, at most q.Limit (0: 100);
+	// with q.AccountUUID "" those of every account.
+	LedgerTransactions(ctx context.Context, q LedgerQuery) ([]LedgerTransaction, error)
 
 	// ClaimNotifications leases up to limit pending notifications that are
 	// due at now and not leased by another owner (or whose lease ran out),
@@ -77,6 +114,38 @@ type PaymentQuery struct {
 	ID          int64
 	UUID        string
 	OrderID     string
+}
+
+// Ledger rules, for UpdatePayment, CreatePayout and UpdatePayout: a
+// transaction's entries must sum to zero (else an error, nothing written);
+// the store inserts the transaction and its entries, sets l.ID, and adds
+// each entry on the account's MerchantAvailable or MerchantReserved book to
+// that balance. If either balance would go below zero the whole write is
+// ErrInsufficientFunds and nothing is written. l.AvailableBefore and
+// l.AvailableAfter are set to the available balance around the write.
+
+// HistoryQuery selects a page of an account's payments by creation time.
+type HistoryQuery struct {
+	AccountUUID string
+	From, To    time.Time // [From, To)
+	Offset      int
+	Limit       int
+}
+
+// PayoutQuery names one payout of an account: by ID, UUID or OrderID (the
+// newest with that order_id). Exactly one is set.
+type PayoutQuery struct {
+	AccountUUID string
+	ID          int64
+	UUID        string
+	OrderID     string
+}
+
+// LedgerQuery selects ledger transactions.
+type LedgerQuery struct {
+	AccountUUID string
+	AfterID     int64
+	Limit       int
 }
 
 // NotificationQuery filters Notifications.
