@@ -179,3 +179,17 @@ func hasLoneSurrogate(raw []byte) bool {
 	}
 	return false
 }
+
+// stringMap reads an object of strings (payout extra); absent or null is nil.
+func (o object) stringMap(v *gateway.Validation, name string) map[string]string {
+	raw, ok := o[name]
+	if !ok || string(bytes.TrimSpace(raw)) == "null" {
+		return nil
+	}
+	var m map[string]string
+	if json.Unmarshal(raw, &m) != nil {
+		v.Add(name, "The "+label(name)+" must be an object of strings.")
+		return nil
+	}
+	return m
+}

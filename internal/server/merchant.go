@@ -5,13 +5,25 @@ import (
 
 	"github.com/h2hpay/h2hpay"
 	"github.com/h2hpay/h2hpay/internal/gateway"
-	"github.com/h2hpay/h2hpay/internal/money"
+)
+
+// call says which certificate signs a merchant API call and how its body is read.
+type call int
+
+const (
+	paymentCall call = iota // payment key, JSON object
+	payoutCall              // payout key, JSON object
+	balanceCall             // payout key, body not read as JSON
 )
 
 // merchantRequest reads a merchant API body, checks the Account and Sign
 // headers against its raw bytes (the merchant API signs the body as sent),
 // then parses it. On any failure it has answered and returns false.
-func (s *Server) merchantRequest(w http.ResponseWriter, r *http.Request) (object, *gateway.AccountKeys, bool) {
+//
+// Payout calls (and the balance) are signed with the payout certificate;
+// the balance's body is not parsed at all (the docs send [], community code
+// an object): o is nil then.
+func (s *Server) merchantRequest(w http.ResponseWriter, r *http.Request, c call) (object, *gateway.AccountKeys, bool) {
 	body, err := s.readBody(w, r)
 	if err != nil {
 		s.writeError(w, r, apiMerchant, err)
@@ -21,6 +33,7 @@ func (s *Server) merchantRequest(w http.ResponseWriter, r *http.Request) (object
 		Account: r.Header.Get("Account"),
 		Sign:    r.Header.Get("Sign"),
 		Signed:  body,
+		Payout:  c != paymentCall,
 	})
 	if err != nil {
 		s.writeError(w, r, apiMerchant, err)
@@ -28,6 +41,9 @@ func (s *Server) merchantRequest(w http.ResponseWriter, r *http.Request) (object
 	}
 	n := note(r)
 	n.account, n.hash = k.Account.UUID, hash
+	if c == balanceCall {
+		return nil, k, true
+	}
 	o, err := parseObject(body)
 	if err != nil {
 		s.writeError(w, r, apiMerchant, err)
@@ -38,7 +54,7 @@ func (s *Server) merchantRequest(w http.ResponseWriter, r *http.Request) (object
 
 // createPayment is POST /v1/payment on the merchant API.
 func (s *Server) createPayment(w http.ResponseWriter, r *http.Request) {
-	o, k, ok := s.merchantRequest(w, r)
+	o, k, ok := s.merchantRequest(w, r, paymentCall)
 	if !ok {
 		return
 	}
@@ -110,7 +126,7 @@ func (o object) browser(prefix string) gateway.BrowserInput {
 
 // paymentStatus is POST /v1/payment/status on the merchant API.
 func (s *Server) paymentStatus(w http.ResponseWriter, r *http.Request) {
-	o, k, ok := s.merchantRequest(w, r)
+	o, k, ok := s.merchantRequest(w, r, paymentCall)
 	if !ok {
 		return
 	}
@@ -140,12 +156,11 @@ func (s *Server) paymentBody(p *gateway.Payment) h2hpay.Payment {
 		ServiceCode:   p.Service,
 	}
 	if p.Status == gateway.StatusPaid {
-		// No commission is configured before the ledger exists: the
-		// merchant is credited the whole amount.
-		paid, commission := p.Amount, money.Amount(0)
+		paid, commission, credited := p.Amount, p.Commission, p.Amount-p.Commission
 		out.PaymentAmount = &paid
-		out.AccountPaymentAmount = &paid
 		out.CommissionAmount = &commission
+		out.AccountPaymentAmount = &credited
+		out.AccountOldBalance, out.AccountNewBalance = p.AccountOldBalance, p.AccountNewBalance
 	}
 	return out
 }

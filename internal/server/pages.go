@@ -139,3 +139,19 @@ func currencySymbol(code string) string {
 	}
 	return code
 }
+
+// formField is one hidden field of an auto-posted form, in order.
+type formField struct{ Name, Value string }
+
+// autoPost is a page whose first form posts Fields to Action at once (by
+// script, with a button for browsers without JavaScript): the 3-D Secure
+// result to return_url, the signed redirect to the merchant.
+type autoPost struct {
+	Heading, Message, Button string
+	Action                   string
+	Fields                   []formField
+}
+
+func (p *pages) autoPost(w http.ResponseWriter, a autoPost) {
+	p.render(w, http.StatusOK, "autopost.html", pageData{Title: a.Heading, Nonce: newNonce(), Data: a}, originOf(a.Action))
+}

@@ -101,25 +101,12 @@ func (s *Server) answerChallenge(w http.ResponseWriter, r *http.Request) {
 	}
 	p := res.Payment
 	note(r).payment = p.UUID
-	nonce := newNonce()
-	s.pages.render(w, http.StatusOK, "return.html", pageData{Title: "Returning to the merchant", Nonce: nonce, Data: struct {
-		ReturnURL, PaRes, MD string
-		Passed               bool
-	}{p.ReturnURL, res.PaRes, res.MD, p.ThreeDS == gateway.ThreeDSPassed}}, originOf(p.ReturnURL))
-}
-
-// paymentPage is GET /{uuid}: the page a created payment's url opens. It
-// shows the payment and its status.
-func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) {
-	p, merchant, err := s.svc.PaymentForPayer(r.Context(), r.PathValue("uuid"))
-	if err != nil {
-		s.writeError(w, r, payerPages, err)
-		return
+	heading := "Authentication failed"
+	if p.ThreeDS == gateway.ThreeDSPassed {
+		heading = "Authentication complete"
 	}
-	note(r).payment = p.UUID
-	s.pages.render(w, http.StatusOK, "payment.html", pageData{Title: "Payment", Data: struct {
-		MerchantName, Amount, Currency, Desc, OrderID, Status, CardMask string
-	}{merchant, p.Amount.String(), p.Currency, p.Desc, p.OrderID, string(p.Status), p.Card.Mask()}}, "")
+	s.pages.autoPost(w, autoPost{Heading: heading, Message: "Returning you to the merchant…", Button: "Return to the merchant",
+		Action: p.ReturnURL, Fields: []formField{{"PaRes", res.PaRes}, {"MD", res.MD}}})
 }
 
 // static serves the embedded stylesheet and images, nothing else: no

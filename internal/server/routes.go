@@ -9,8 +9,13 @@ import "net/http"
 func (s *Server) merchantRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/payment", s.createPayment)
 	mux.HandleFunc("POST /v1/payment/status", s.paymentStatus)
-	mux.HandleFunc("/v1/payment", s.methodNotAllowed(apiMerchant, "POST"))
-	mux.HandleFunc("/v1/payment/status", s.methodNotAllowed(apiMerchant, "POST"))
+	mux.HandleFunc("POST /v1/payment/history", s.paymentHistory)
+	mux.HandleFunc("POST /v1/payout", s.createPayout)        // payout certificate
+	mux.HandleFunc("POST /v1/payout/status", s.payoutStatus) // payout certificate
+	mux.HandleFunc("POST /v1/account/balance", s.balance)    // payout certificate
+	for _, p := range []string{"/v1/payment", "/v1/payment/status", "/v1/payment/history", "/v1/payout", "/v1/payout/status", "/v1/account/balance"} {
+		mux.HandleFunc(p, s.methodNotAllowed(apiMerchant, "POST"))
+	}
 	mux.HandleFunc("/", s.notFound(apiMerchant))
 }
 
@@ -26,8 +31,12 @@ func (s *Server) payRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /3ds/{challenge}", s.challengePage)
 	mux.HandleFunc("POST /3ds/{challenge}", s.answerChallenge)
 	mux.HandleFunc("GET /static/{file}", s.static)
-	mux.HandleFunc("GET /{uuid}", s.paymentPage)
+	mux.HandleFunc("GET /{uuid}", s.paymentPage)          // the hosted payment page
+	mux.HandleFunc("POST /{uuid}", s.hostedCard)          // its card form
+	mux.HandleFunc("POST /return/{uuid}", s.hostedReturn) // its return from 3-D Secure
+	mux.HandleFunc("POST /cancel/{uuid}", s.hostedCancel) // the payer cancels
+	mux.HandleFunc("GET /return/{uuid}", toPaymentPage)
+	mux.HandleFunc("GET /cancel/{uuid}", toPaymentPage)
 	mux.HandleFunc("/3ds/{challenge}", s.methodNotAllowed(payerPages, "GET, POST"))
-	mux.HandleFunc("GET /{$}", s.notFound(payerPages))
 	mux.HandleFunc("/", s.notFound(payerPages))
 }

@@ -24,26 +24,31 @@ type Config struct {
 	// PayBaseURL is the public base URL of the payer pages, without a
 	// trailing slash: it goes into the url of created payments and into
 	// redirect URLs, whatever Host a request came with.
-	PayBaseURL   string
-	MaxBodyBytes int64
+	PayBaseURL string
+	// MerchantBaseURL is the public base URL of the merchant API, for the
+	// absolute links of the history answer.
+	MerchantBaseURL string
+	MaxBodyBytes    int64
 }
 
 // Server builds the three listeners' handlers.
 type Server struct {
-	svc     *gateway.Service
-	log     *slog.Logger
-	payBase string
-	maxBody int64
-	pages   *pages
+	svc          *gateway.Service
+	log          *slog.Logger
+	payBase      string
+	merchantBase string
+	maxBody      int64
+	pages        *pages
 }
 
 // New returns a Server.
 func New(cfg Config) (*Server, error) {
 	s := &Server{
-		svc:     cfg.Service,
-		log:     cfg.Logger,
-		payBase: strings.TrimRight(cfg.PayBaseURL, "/"),
-		maxBody: cfg.MaxBodyBytes,
+		svc:          cfg.Service,
+		log:          cfg.Logger,
+		payBase:      strings.TrimRight(cfg.PayBaseURL, "/"),
+		merchantBase: strings.TrimRight(cfg.MerchantBaseURL, "/"),
+		maxBody:      cfg.MaxBodyBytes,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
