@@ -38,6 +38,7 @@ type Client struct {
 	account     string
 	application string
 	key         *rsa.PrivateKey
+	payoutKey   *rsa.PrivateKey // signs payout and balance calls; nil = none
 
 	merchantURL *url.URL
 	h2hURL      *url.URL
@@ -199,6 +200,23 @@ func WithRetries(n int) Option {
 			return fmt.Errorf("WithRetries: %d is not from 0 to %d", n, maxRetries)
 		}
 		c.retries = n
+		return nil
+	}
+}
+
+// WithPayoutKey sets the private half of the account's payout certificate,
+// which signs CreatePayout, PayoutStatus and Balance (AliKassa keeps
+// payments and payouts under separate keys). Without it those calls fail
+// before sending anything.
+func WithPayoutKey(key *rsa.PrivateKey) Option {
+	return func(c *Client) error {
+		if key == nil || key.N == nil || key.D == nil {
+			return errors.New("WithPayoutKey: no private key")
+		}
+		if err := key.Validate(); err != nil {
+			return fmt.Errorf("WithPayoutKey: the key is not usable: %w", err)
+		}
+		c.payoutKey = key
 		return nil
 	}
 }

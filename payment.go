@@ -157,6 +157,22 @@ func (c *Client) CreatePayment(ctx context.Context, params *PaymentCreateParams)
 	return created, nil
 }
 
+// CreatePaymentRaw sends a create body exactly as given — the bytes an
+// existing integration produces, PHP escapes, key order and all — signed
+// over those bytes. It is for moving code to the SDK one call at a time;
+// CreatePayment is the checked way. The duplicate-order resolution of
+// CreatePayment is not applied.
+func (c *Client) CreatePaymentRaw(ctx context.Context, body []byte) (*PaymentCreated, error) {
+	if len(body) == 0 {
+		return nil, fmt.Errorf("%w: empty body", ErrInvalidParams)
+	}
+	var out PaymentCreated
+	if err := c.do(ctx, &request{api: merchantAPI, path: "/v1/payment", raw: body}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // PaymentStatusParams names one payment: set exactly one field.
 type PaymentStatusParams struct {
 	ID      int64  `json:"id,omitempty"`       // the gateway's payment id

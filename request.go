@@ -39,12 +39,15 @@ type request struct {
 	api  api
 	path string // "/v1/payment"
 	body any    // marshalled without HTML escaping
+	raw  []byte // sent (and signed) as it is instead of body, when set
 	// paymentUUID is what an H2H call signs ("You only need to sign
 	// payment_uuid"); unused on the merchant API.
 	paymentUUID string
 	// secrets are strings of the request (card number, CVC) that must not
 	// appear in an error, whatever the other side answers.
 	secrets []string
+	// payout signs with the payout key instead of the payment key.
+	payout bool
 
 	// uncertain is set by do when an attempt before the last may have
 	// reached the gateway without its answer reaching us (timeout, broken
@@ -75,7 +78,10 @@ func marshalBody(v any) ([]byte, error) {
 // becomes an *Error.
 func (c *Client) do(ctx context.Context, r *request, out any) error {
 	op := r.api.String() + " " + r.path
-	body, err := marshalBody(r.body)
+	body, err := r.raw, error(nil)
+	if body == nil {
+		body, err = marshalBody(r.body)
+	}
 	if err != nil {
 		return fmt.Errorf("h2hpay: %s: encoding the request: %w", op, err)
 	}
@@ -86,7 +92,14 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 		}
 		base, signed = c.h2hURL, []byte(r.paymentUUID)
 	}
-	sign, err := signature.Sign(c.key, signed, c.hash)
+	key := c.key
+	if r.payout {
+		if c.payoutKey == nil {
+			return fmt.Errorf("h2hpay: %s: the client has no payout key (see WithPayoutKey)", op)
+		}
+		key = c.payoutKey
+	}
+	sign, err := signature.Sign(key, signed, c.hash)
 	if err != nil {
 		return fmt.Errorf("h2hpay: %s: signing: %w", op, err)
 	}
