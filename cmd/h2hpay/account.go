@@ -17,18 +17,23 @@ import (
 	"github.com/h2hpay/h2hpay/internal/signature"
 )
 
-// defaultServices are enabled on a new account unless --service says otherwise.
-var defaultServices = []gateway.AccountService{{Code: "payment_card_rub_hpp", Currency: "RUB"}}
+// defaultServices are enabled on a new account unless --service says
+// otherwise: card payments and the two documented payouts, in roubles.
+var defaultServices = []gateway.AccountService{
+	{Code: "payment_card_rub_hpp", Currency: "RUB"},
+	{Code: "payment_card_rub", Currency: "RUB"},
+	{Code: "payment_card_sbp_rub", Currency: "RUB"},
+}
 
 func runAccount(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	return dispatch(ctx, "account", map[string]command{"create": accountCreate, "list": accountList}, args, getenv, stdout, stderr)
 }
 
-// serviceList is a repeatable --service code[:CURRENCY] flag.
-type serviceList []gateway.AccountService
+// serviceFlags is a repeatable --service code[:CURRENCY] flag.
+type serviceFlags []gateway.AccountService
 
-func (l *serviceList) String() string { return "" }
-func (l *serviceList) Set(v string) error {
+func (l *serviceFlags) String() string { return "" }
+func (l *serviceFlags) Set(v string) error {
 	code, cur, _ := strings.Cut(v, ":")
 	if !gateway.ValidServiceCode(code) {
 		return fmt.Errorf("%q is not a service code (lower-case words joined by _, like payment_card_rub_hpp)", code)
@@ -62,14 +67,31 @@ type newAccount struct {
 }
 
 // createAccount issues the account's keys, stores the account with the
-// public halves, and writes the merchant's archive to keysOut: private.pem
-// (legacy encrypted PKCS#1), password.txt (no trailing newline), public.pem
-// and notification-public.pem. The merchant's private key is not kept.
-func createAccount(ctx context.Context, store gateway.Store, name, keysOut string, notifyHash gateway.NotifyHash, services []gateway.AccountService) (*newAccount, error) {
-	if _, err := os.Stat(filepath.Join(keysOut, "private.pem")); err == nil {
-		return nil, fmt.Errorf("%s already holds a private.pem: choose an empty directory", keysOut)
+// public halves, and writes the merchant's two archives as the docs' clients
+// load them: keysOut for payments and payoutKeysOut for payouts, each with
+// private.pem (legacy encrypted PKCS#1), password.txt (no trailing newline)
+// and public.pem; keysOut also gets notification-public.pem. The merchant's
+// private keys are not kept.
+func createAccount(ctx context.Context, store gateway.Store, name, keysOut, payoutKeysOut string, notifyHash gateway.NotifyHash, services []gateway.AccountService) (*newAccount, error) {
+	for _, dir := range []string{keysOut, payoutKeysOut} {
+		if _, err := os.Stat(filepath.Join(dir, "private.pem")); err == nil {
+			return nil, fmt.Errorf("%s already holds a private.pem: choose an empty directory", dir)
+		}
 	}
-	archive, err := signature.NewArchive(rand.Reader)
+	if len(services) == 0 {
+		services = defaultServices
+	}
+	currency := services[0].Currency
+	for _, s := range services {
+		if s.Currency != currency {
+			return nil, fmt.Errorf("an account is one currency wallet: services in %s and %s", currency, s.Currency)
+		}
+	}
+	payment, err := signature.NewArchive(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	payout, err := signature.NewArchive(rand.Reader)
 	if err != nil {
 		return nil, err
 	}
@@ -81,21 +103,23 @@ func createAccount(ctx context.Context, store gateway.Store, name, keysOut strin
 		UUID:               gateway.NewUUID(),
 		Name:               name,
 		ApplicationUUID:    gateway.NewUUID(),
-		PaymentKeyPEM:      archive.PublicPEM,
+		PaymentKeyPEM:      payment.PublicPEM,
+		PayoutKeyPEM:       payout.PublicPEM,
 		NotificationKeyPEM: signature.MarshalPrivateKeyPEM(notifyKey),
 		NotifyHash:         notifyHash,
+		Currency:           currency,
 		CreatedAt:          time.Now().UTC(),
-	}
-	if len(services) == 0 {
-		services = defaultServices
 	}
 	svcs := make([]gateway.AccountService, len(services))
 	for i, s := range services {
 		s.AccountUUID = a.UUID
 		svcs[i] = s
 	}
-	// Keys first: an account whose archive could not be written is useless.
-	if err := archive.WriteDir(keysOut); err != nil {
+	// Keys first: an account whose archives could not be written is useless.
+	if err := payment.WriteDir(keysOut); err != nil {
+		return nil, err
+	}
+	if err := payout.WriteDir(payoutKeysOut); err != nil {
 		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(keysOut, "notification-public.pem"), signature.MarshalPublicKeyPEM(&notifyKey.PublicKey), 0o644); err != nil {
@@ -110,12 +134,13 @@ func createAccount(ctx context.Context, store gateway.Store, name, keysOut strin
 func accountCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("h2hpay account create", flag.ContinueOnError)
 	data := dataDirFlag(fs, getenv)
-	keysOut := fs.String("keys-out", "", "`directory` to write the merchant's key archive to (required)")
+	keysOut := fs.String("keys-out", "", "`directory` to write the merchant's payment key archive to (required)")
+	payoutKeysOut := fs.String("payout-keys-out", "", "`directory` for the payout key archive (default: KEYS-OUT/payout)")
 	name := fs.String("name", "Demo merchant", "merchant `name` shown to payers")
 	hash := fs.String("notify-hash", "sha1", "notification and redirect signatures: sha1 (PHP json_encode rebuild) or sha256 (JSON.stringify rebuild)")
 	jsonOut := fs.Bool("json", false, "print {\"account\":…,\"application\":…}")
-	var services serviceList
-	fs.Var(&services, "service", "enable a service, `code[:CURRENCY]` (repeatable; default payment_card_rub_hpp:RUB)")
+	var services serviceFlags
+	fs.Var(&services, "service", "enable a service, `code[:CURRENCY]` (repeatable; default payment_card_rub_hpp, payment_card_rub, payment_card_sbp_rub)")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -133,15 +158,18 @@ func accountCreate(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	defer store.Close()
-	acct, err := createAccount(ctx, store, *name, *keysOut, nh, services)
+	if *payoutKeysOut == "" {
+		*payoutKeysOut = filepath.Join(*keysOut, "payout")
+	}
+	acct, err := createAccount(ctx, store, *name, *keysOut, *payoutKeysOut, nh, services)
 	if err != nil {
 		return err
 	}
 	if *jsonOut {
 		return json.NewEncoder(stdout).Encode(acct)
 	}
-	fmt.Fprintf(stdout, "account      %s\napplication  %s\nkeys         %s (private.pem, password.txt, public.pem, notification-public.pem)\n",
-		acct.Account, acct.Application, *keysOut)
+	fmt.Fprintf(stdout, "account      %s\napplication  %s\nkeys         %s (private.pem, password.txt, public.pem, notification-public.pem)\npayout keys  %s\n",
+		acct.Account, acct.Application, *keysOut, *payoutKeysOut)
 	return nil
 }
 

@@ -84,6 +84,20 @@ func specCreate() *h2hpay.PaymentCreateParams {
 	}
 }
 
+// specBody is the spec's example create body byte for byte as its PHP code
+// sends it (json_encode: escaped slashes, the duplicate user agent key kept
+// at its first position with its last value, color depth as "32"), with a
+// fresh order_id.
+func specBody() []byte {
+	return []byte(`{"order_id":"` + strconv.FormatInt(time.Now().UnixNano(), 10) + `","amount":500,` +
+		`"customer_browser_user_agent":"Mozilla\/5.0 (X11; Ubuntu; Linux x86_64; rv:91.0) Gecko\/20100101 Firefox\/91.0",` +
+		`"customer_ip":"18.191.80.10","success_redirect_id":1,"fail_redirect_id":1,"notification_endpoint_id":5,` +
+		`"service":"payment_card_rub_hpp","customer_browser_accept_header":"text\/html,application\/xhtml+xml,application\/xml;q=0.9,image\/webp,*\/*;q=0.8",` +
+		`"customer_browser_color_depth":"32","customer_browser_language":"ru","customer_browser_screen_height":1080,` +
+		`"customer_browser_screen_width":1920,"customer_browser_window_width":900,"customer_browser_window_height":640,` +
+		`"customer_browser_time_different":-180,"customer_browser_java_enabled":1}`)
+}
+
 const (
 	cardPaid = "4242424242424242"
 	cardFail = "5555555555554444"
@@ -118,9 +132,17 @@ func (e *e2e) status(uuid string) *h2hpay.Payment {
 // pay runs one payment from create to the merchant's confirm.
 func (e *e2e) pay(number, button string) (*h2hpay.PaymentCreated, *h2hpay.Payment) {
 	e.t.Helper()
-	created, err := e.client.CreatePayment(context.Background(), specCreate())
+	return e.payFrom(number, button, func() (*h2hpay.PaymentCreated, error) {
+		return e.client.CreatePayment(context.Background(), specCreate())
+	})
+}
+
+// payFrom is pay with the create call of the caller's choice.
+func (e *e2e) payFrom(number, button string, create func() (*h2hpay.PaymentCreated, error)) (*h2hpay.PaymentCreated, *h2hpay.Payment) {
+	e.t.Helper()
+	created, err := create()
 	if err != nil {
-		e.t.Fatalf("CreatePayment: %v", err)
+		e.t.Fatalf("create: %v", err)
 	}
 	if created.PaymentStatus != h2hpay.StatusWait || created.ID < 100000001 || created.URL != e.prog.pay+"/"+created.UUID {
 		e.t.Fatalf("created %+v", created)
@@ -140,23 +162,31 @@ func (e *e2e) pay(number, button string) (*h2hpay.PaymentCreated, *h2hpay.Paymen
 	return created, e.status(created.UUID)
 }
 
-// TestEndToEnd is the main job: the spec's example create through the SDK,
-// card over H2H, the payer through 3-D Secure and back to return_url, the
-// merchant's confirm, the final status and exactly one verified
-// notification, for the success and the fail card.
+// TestEndToEnd is the main job: the spec's example create body, verbatim,
+// through the SDK; card over H2H; the payer through 3-D Secure and back to
+// return_url; the merchant's confirm; the final status and exactly one
+// verified notification — for the success and the fail card, and for a
+// payer who fails 3-D Secure (created through the SDK's typed call).
 func TestEndToEnd(t *testing.T) {
 	t.Parallel()
 	e := newE2E(t)
+	verbatim := func() (*h2hpay.PaymentCreated, error) {
+		return e.client.CreatePaymentRaw(context.Background(), specBody())
+	}
+	typed := func() (*h2hpay.PaymentCreated, error) {
+		return e.client.CreatePayment(context.Background(), specCreate())
+	}
 	for _, c := range []struct {
 		card   string
 		button string
+		create func() (*h2hpay.PaymentCreated, error)
 		want   h2hpay.Status
 	}{
-		{cardPaid, "", h2hpay.StatusPaid},
-		{cardFail, "", h2hpay.StatusFail},
-		{cardPaid, "fail", h2hpay.StatusFail}, // the payer fails 3-D Secure
+		{cardPaid, "", verbatim, h2hpay.StatusPaid},
+		{cardFail, "", verbatim, h2hpay.StatusFail},
+		{cardPaid, "fail", typed, h2hpay.StatusFail}, // the payer fails 3-D Secure
 	} {
-		created, final := e.pay(c.card, c.button)
+		created, final := e.payFrom(c.card, c.button, c.create)
 		if final.PaymentStatus != c.want {
 			t.Errorf("card %s, button %q: status %s, want %s", c.card, c.button, final.PaymentStatus, c.want)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -145,6 +146,7 @@ type merchantAccount struct {
 	Account, Application string
 	KeyDir               string
 	Key                  *rsa.PrivateKey
+	PayoutKey            *rsa.PrivateKey
 	NotifyKey            *rsa.PublicKey
 }
 
@@ -165,6 +167,9 @@ func createMerchantAccount(t *testing.T, dataDir string, extra ...string) mercha
 	if a.NotifyKey, err = h2hpay.LoadPublicKeyFile(filepath.Join(keyDir, "notification-public.pem")); err != nil {
 		t.Fatal(err)
 	}
+	if a.PayoutKey, err = h2hpay.LoadPrivateKeyFiles(filepath.Join(keyDir, "payout", "private.pem"), filepath.Join(keyDir, "payout", "password.txt")); err != nil {
+		t.Fatalf("issued payout key does not load in the SDK: %v", err)
+	}
 	return a
 }
 
@@ -172,7 +177,8 @@ func createMerchantAccount(t *testing.T, dataDir string, extra ...string) mercha
 func (p *program) client(t *testing.T, a merchantAccount, opts ...h2hpay.Option) *h2hpay.Client {
 	t.Helper()
 	c, err := h2hpay.NewClient(a.Account, a.Application, a.Key,
-		append([]h2hpay.Option{h2hpay.WithMerchantURL(p.merchant), h2hpay.WithH2HURL(p.h2h), h2hpay.WithRetries(0)}, opts...)...)
+		append([]h2hpay.Option{h2hpay.WithMerchantURL(p.merchant), h2hpay.WithH2HURL(p.h2h), h2hpay.WithRetries(0),
+			h2hpay.WithPayoutKey(a.PayoutKey)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,11 +196,13 @@ type testMerchant struct {
 	failNotify int                // answer 500 to this many more notifications
 	notified   []string           // raw request URIs of every notification request
 	verified   map[int64][]string // payment id → statuses of verified notifications
+	payouts    map[int64][]string // payout id → statuses of verified payout notifications
 	confirmed  map[string]error   // payment uuid → confirm outcome
+	redirects  []string           // "ok|fail uuid" of verified payer redirects
 }
 
 func newTestMerchant(t *testing.T, notifyKey *rsa.PublicKey) *testMerchant {
-	m := &testMerchant{key: notifyKey, verified: map[int64][]string{}, confirmed: map[string]error{}}
+	m := &testMerchant{key: notifyKey, verified: map[int64][]string{}, payouts: map[int64][]string{}, confirmed: map[string]error{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /confirm", func(w http.ResponseWriter, r *http.Request) {
 		m.mu.Lock()
@@ -228,10 +236,29 @@ func newTestMerchant(t *testing.T, notifyKey *rsa.PublicKey) *testMerchant {
 			return
 		}
 		m.mu.Lock()
-		m.verified[n.ID] = append(m.verified[n.ID], string(n.PaymentStatus))
+		if n.Type == h2hpay.NotificationTypePayout {
+			m.payouts[n.ID] = append(m.payouts[n.ID], string(n.PaymentStatus))
+		} else {
+			m.verified[n.ID] = append(m.verified[n.ID], string(n.PaymentStatus))
+		}
 		m.mu.Unlock()
 		w.Write([]byte("OK"))
 	})
+	// The success and fail pages a hosted-page payer is sent to, by a form
+	// POST of order_id, uuid and sign (api-notes §7).
+	for _, page := range []string{"ok", "fail"} {
+		mux.HandleFunc("POST /"+page, func(w http.ResponseWriter, r *http.Request) {
+			_, uuid, err := h2hpay.VerifyRedirectRequest(m.key, r)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			m.mu.Lock()
+			m.redirects = append(m.redirects, page+" "+uuid)
+			m.mu.Unlock()
+			w.Write([]byte("thank you"))
+		})
+	}
 	m.srv = httptest.NewServer(mux)
 	t.Cleanup(m.srv.Close)
 	return m
@@ -310,3 +337,5 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

@@ -73,27 +73,35 @@ func TestServiceKinds(t *testing.T) {
 	t.Parallel()
 	dataDir := filepath.Join(t.TempDir(), "data")
 	acct := createMerchantAccount(t, dataDir, "--service", "payment_card_rub_hpp", "--service", "payment_card_rub",
-		"--service", "payment_card_number_rub_hpp", "--service", "payment_card_pkr_hpp", "--service", "virtual_account_rub_hpp")
+		"--service", "payment_card_number_rub_hpp", "--service", "virtual_account_rub_hpp")
+	pkr := createMerchantAccount(t, dataDir, "--service", "payment_card_pkr_hpp")
 	p := launch(t, dataDir)
 	e := &e2e{t: t, prog: p, acct: acct, dataDir: dataDir, shop: newTestMerchant(t, acct.NotifyKey)}
 	e.client = p.client(t, acct)
-	for _, c := range []struct{ service, extra, field string }{
-		{"payment_card_rub", "", "service"},
-		{"payment_card_number_rub_hpp", "", "customer_user_id"},
-		{"payment_card_pkr_hpp", "", "customer_code"},
+	for _, c := range []struct {
+		a                     merchantAccount
+		service, extra, field string
+	}{
+		{acct, "payment_card_rub", "", "service"},
+		{acct, "payment_card_number_rub_hpp", "", "customer_user_id"},
+		{pkr, "payment_card_pkr_hpp", "", "customer_code"},
+		{acct, "payment_card_pkr_hpp", `,"customer_code":"meezan"`, "service"}, // not enabled on a RUB wallet
 	} {
 		b := strings.Replace(createBody(c.extra), "payment_card_rub_hpp", c.service, 1)
-		code, ans := e.createRaw([]byte(b), acct.Account, sign(t, acct.Key, []byte(b)))
+		code, ans := e.createRaw([]byte(b), c.a.Account, sign(t, c.a.Key, []byte(b)))
 		merchantError(t, code, ans, 400, c.field)
 	}
-	e.mustCreateRaw(strings.Replace(createBody(`,"customer_code":"meezan"`), "payment_card_rub_hpp", "payment_card_pkr_hpp", 1))
+	b := strings.Replace(createBody(`,"customer_code":"meezan"`), "payment_card_rub_hpp", "payment_card_pkr_hpp", 1)
+	if code, ans := e.createRaw([]byte(b), pkr.Account, sign(t, pkr.Key, []byte(b))); code != 200 {
+		t.Errorf("PKR with customer_code: %d %v", code, ans)
+	}
 	ans := e.mustCreateRaw(strings.Replace(createBody(""), "payment_card_rub_hpp", "virtual_account_rub_hpp", 1))
 	uuid := ans["uuid"].(string)
 	code, body := e.h2hRaw("/v1/payment", e.cardBody(uuid), e.h2hHeaders(uuid))
 	h2hError(t, code, body, 400, "invalid_state")
 
 	var out, errOut syncBuffer
-	for _, bad := range []string{"x y:RUB", "payment_card_rub_hpp:RUBLE", "Payment_Card"} {
+	for _, bad := range []string{"x y:RUB", "payment_card_rub_hpp:RUBLE", "Payment_Card", "payment_card_pkr_hpp,payment_card_rub_hpp"} {
 		if err := run(context.Background(), []string{"account", "create", "--data", dataDir, "--keys-out", t.TempDir(), "--service", bad}, noEnv, &out, &errOut); err == nil {
 			t.Errorf("account create --service %q accepted", bad)
 		}

@@ -93,7 +93,7 @@ func ensureDemoAccount(ctx context.Context, store gateway.Store, dataDir, shopUR
 		}
 		return &d, false, nil
 	}
-	acct, err := createAccount(ctx, store, "h2hpay demo shop", dir, gateway.NotifySHA1, nil)
+	acct, err := createAccount(ctx, store, "h2hpay demo shop", dir, filepath.Join(dir, "payout"), gateway.NotifySHA1, nil)
 	if err != nil {
 		return nil, false, fmt.Errorf("creating the demo account: %w", err)
 	}

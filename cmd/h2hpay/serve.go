@@ -30,6 +30,7 @@ type serveConfig struct {
 	h2hAddr      string
 	payAddr      string
 	payURL       string // public base URL of the payer pages; "" = from payAddr
+	merchantURL  string // public base URL of the merchant API; "" = from merchantAddr
 	logLevel     string
 	logFormat    string
 	notify       notifyFlags
@@ -48,6 +49,7 @@ func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.h2hAddr, "h2h-addr", "127.0.0.1:8081", "listen `address` of the H2H API (api-h2h)")
 	fs.StringVar(&c.payAddr, "pay-addr", "127.0.0.1:8082", "listen `address` of the payer pages (pay-merchant)")
 	fs.StringVar(&c.payURL, "pay-url", getenv("H2HPAY_PAY_URL"), "public base `URL` of the payer pages, used in redirect URLs (env H2HPAY_PAY_URL; default http://<pay-addr>)")
+	fs.StringVar(&c.merchantURL, "merchant-url", getenv("H2HPAY_MERCHANT_URL"), "public base `URL` of the merchant API, used in the history answer's links (env H2HPAY_MERCHANT_URL; default http://<merchant-addr>)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log `format`: text or json")
 	fs.StringVar(&c.notify.schedule, "notify-retry", "1m,2m,4m,8m,16m,32m,1h", "waits between notification attempts, comma-separated `durations`; the last repeats")
@@ -179,16 +181,22 @@ func startGateway(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer
 	if payURL == "" {
 		payURL = "http://" + lns["pay"].Addr().String()
 	}
+	merchantURL := strings.TrimRight(cfg.merchantURL, "/")
+	if merchantURL == "" {
+		merchantURL = "http://" + lns["merchant"].Addr().String()
+	}
 
 	hostname, _ := os.Hostname()
 	var worker *delivery.Worker
+	payouts := make(chan struct{}, 1)
 	svc := gateway.New(gateway.Config{
-		Store:      store,
-		Acquirer:   &acquirer.Sandbox{},
-		Vault:      cardVault,
-		ThreeDSKey: master.Derive("3ds-pares"),
-		Logger:     logger,
-		Wake:       func() { worker.Wake() },
+		Store:       store,
+		Acquirer:    &acquirer.Sandbox{},
+		Vault:       cardVault,
+		ThreeDSKey:  master.Derive("3ds-pares"),
+		Logger:      logger,
+		Wake:        func() { worker.Wake() },
+		WakePayouts: func() { nudge(payouts) },
 	})
 	worker = delivery.New(delivery.Config{
 		Store:       store,
@@ -198,7 +206,7 @@ func startGateway(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer
 		Schedule:    schedule,
 		GiveUpAfter: cfg.notify.giveUp,
 	})
-	srv, err := server.New(server.Config{Service: svc, Logger: logger, PayBaseURL: payURL, MaxBodyBytes: cfg.maxBody})
+	srv, err := server.New(server.Config{Service: svc, Logger: logger, PayBaseURL: payURL, MerchantBaseURL: merchantURL, MaxBodyBytes: cfg.maxBody})
 	if err != nil {
 		closeAll()
 		return nil, err
@@ -237,33 +245,52 @@ func startGateway(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer
 	if cfg.payURL != "" {
 		fmt.Fprintf(stdout, "h2hpay: payer pages public URL %s\n", payURL)
 	}
-	g.bg.Add(2)
+	g.bg.Add(3)
 	go func() { defer g.bg.Done(); worker.Run(bgCtx) }()
-	go func() { defer g.bg.Done(); runExpirer(bgCtx, svc, logger) }()
+	go func() {
+		defer g.bg.Done()
+		every(bgCtx, time.Second, nil, logger, "expiring payments", svc.ExpireDue)
+	}()
+	go func() {
+		defer g.bg.Done()
+		every(bgCtx, time.Second, payouts, logger, "sending payouts", svc.ProcessPayouts)
+	}()
 	logger.Info("gateway started", "data", cfg.dataDir, "version", version())
 	return g, nil
 }
 
-// runExpirer cancels payments whose lifetime ran out even if nobody asks
-// about them, on every instance; the store's compare-and-swap makes that safe.
-func runExpirer(ctx context.Context, svc *gateway.Service, log *slog.Logger) {
-	t := time.NewTicker(time.Second)
+// every runs job each period (or at once when woken) until ctx ends, in
+// batches of 100 until a batch comes back short. The expirer (payments past
+// their lifetime are cancelled even if nobody asks) and the payout
+// processor run this way on every instance; the store's claims make that
+// safe.
+func every(ctx context.Context, period time.Duration, wake <-chan struct{}, log *slog.Logger, what string, job func(context.Context, int) (int, error)) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-wake:
 		}
 		for {
-			n, err := svc.ExpireDue(ctx, 100)
+			n, err := job(ctx, 100)
 			if err != nil && ctx.Err() == nil {
-				log.Error("expiring payments", "err", err)
+				log.Error(what, "err", err)
 			}
 			if n < 100 || ctx.Err() != nil {
 				break
 			}
 		}
+	}
+}
+
+// nudge wakes a loop without blocking.
+func nudge(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
 	}
 }
 
