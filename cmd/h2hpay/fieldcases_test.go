@@ -634,3 +634,27 @@ func (e *e2e) redirectOf(uuid string) *h2hpay.Redirect {
 	}
 	return r
 }
+
+// TestIT11_PayoutAmounts: a payout of "1000.44" and one of 1000.44 are both
+// 1000.44, exactly.
+func TestIT11_PayoutAmounts(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	for range 5 { // fund the wallet: 5 × 500.00
+		e.pay(cardPaid, "")
+	}
+	for _, amount := range []string{`"1000.44"`, `1000.44`} {
+		body := `{"order_id":"` + uniqueOrder("IT11") + `","amount":` + amount + `,"number":"4242424242424242","service":"payment_card_rub"}`
+		code, ans := rawCall(t, e.prog.merchant+"/v1/payout", []byte(body), map[string]string{"Account": e.acct.Account, "Sign": sign(t, e.acct.PayoutKey, []byte(body))})
+		if code != 200 {
+			t.Fatalf("%s: %d %v", amount, code, ans)
+		}
+		po, err := e.client.PayoutStatus(context.Background(), &h2hpay.PayoutStatusParams{ID: int64(ans["id"].(float64))})
+		if err != nil || po.Amount.String() != "1000.44" {
+			t.Errorf("%s: %+v %v", amount, po, err)
+		}
+		if code, ans := rawCall(t, e.prog.merchant+"/v1/payout", []byte(body), map[string]string{"Account": e.acct.Account, "Sign": sign(t, e.acct.Key, []byte(body))}); code != 401 {
+			t.Errorf("a payout signed with the payment key: %d %v", code, ans)
+		}
+	}
+}
