@@ -1,8 +1,13 @@
 package main
 
 import (
+	"database/sql"
+	"time"
+
 	"context"
+	"github.com/h2hpay/h2hpay"
 	"io"
+	_ "modernc.org/sqlite"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -166,4 +171,62 @@ func TestUnauthenticatedValuesStayOutOfTheLog(t *testing.T) {
 	if strings.Contains(e.prog.logs.String(), "4111111111111111") {
 		t.Error("the log holds the value sent as payment_uuid")
 	}
+}
+
+// TestServiceLimits: a service's amount limits, set in the cabinet, bound
+// payments and payouts; the commission shows in the status answer.
+func TestServiceLimits(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	out := cli(t, "service", "set", "--data", e.dataDir, "--account", e.acct.Account, "--service", "payment_card_rub_hpp",
+		"--commission", "1.5%+2", "--min", "10", "--max", "1000")
+	if !strings.Contains(out, "commission 1.50%+2.00, limits 10.00..1000.00") {
+		t.Errorf("service set printed %q", out)
+	}
+	for _, amount := range []string{`9.99`, `"1000.01"`} {
+		b := strings.Replace(createBody(""), `"amount":500`, `"amount":`+amount, 1)
+		code, ans := e.createRaw([]byte(b), e.acct.Account, sign(t, e.acct.Key, []byte(b)))
+		merchantError(t, code, ans, 400, "amount")
+	}
+	_, final := e.pay(cardPaid, "")
+	if final.CommissionAmount == nil || final.CommissionAmount.String() != "9.50" || final.AccountPaymentAmount.String() != "490.50" ||
+		final.AccountOldBalance.String() != "0.00" || final.AccountNewBalance.String() != "490.50" {
+		t.Errorf("status answer %+v", final)
+	}
+	list := cli(t, "service", "list", "--data", e.dataDir, "--account", e.acct.Account, "--json")
+	if !strings.Contains(list, `"service":"payment_card_rub_hpp","kind":"card","currency":"RUB","commission":"1.50%+2.00","limits":"10.00..1000.00"`) {
+		t.Errorf("service list: %s", list)
+	}
+}
+
+// TestExpiryWithoutRequests: a payment whose lifetime has run out is
+// cancelled and notified by the gateway's own background expirer, with
+// nobody asking about it. (Time is moved by setting the stored expiry into
+// the past: lifetimes are 15 minutes at least.)
+func TestExpiryWithoutRequests(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	created, _ := e.newPayment()
+	db, err := sql.Open("sqlite", filepath.Join(e.dataDir, "h2hpay.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`PRAGMA busy_timeout = 10000`); err != nil {
+		t.Fatal(err)
+	}
+	past := time.Now().Add(-time.Second).UnixMicro()
+	if _, err := db.Exec(`UPDATE payments SET expires_at = ? WHERE uuid = ?`, past, created.UUID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the expiry notification", 10*time.Second, func() bool { return len(e.shop.notifications(created.ID)) == 1 })
+	if got := e.shop.notifications(created.ID); got[0] != "cancel" {
+		t.Fatalf("notified %v", got)
+	}
+	if s := e.status(created.UUID); s.PaymentStatus != h2hpay.StatusCancel {
+		t.Fatalf("status %s", s.PaymentStatus)
+	}
+	// A late card submission gets a clear error.
+	code, ans := e.h2hRaw("/v1/payment", e.cardBody(created.UUID), e.h2hHeaders(created.UUID))
+	h2hError(t, code, ans, 400, "invalid_state")
 }
