@@ -87,6 +87,14 @@ type Store interface {
 	// with q.AccountUUID "" those of every account.
 	LedgerTransactions(ctx context.Context, q LedgerQuery) ([]LedgerTransaction, error)
 
+	// ListPayments lists payments for the operator, newest first (by
+	// creation time, then id), one page of them, with the total that match
+	// f. Empty fields of f do not filter.
+	ListPayments(ctx context.Context, f PaymentFilter) ([]Payment, int, error)
+	// PaymentsPerHour counts the payments created in [from, to) by UTC hour
+	// and status, oldest hour first; with accountUUID "" those of every account.
+	PaymentsPerHour(ctx context.Context, accountUUID string, from, to time.Time) ([]HourCount, error)
+
 	// ClaimNotifications leases up to limit pending notifications that are
 	// due at now and not leased by another owner (or whose lease ran out),
 	// until leaseUntil. A notification is held by one owner at a time.
@@ -99,6 +107,13 @@ type Store interface {
 	Notifications(ctx context.Context, q NotificationQuery) ([]Notification, error)
 	// NotificationAttempts lists the attempts of one notification, oldest first.
 	NotificationAttempts(ctx context.Context, notificationID int64) ([]NotificationAttempt, error)
+	// Notification returns one notification by id.
+	Notification(ctx context.Context, id int64) (*Notification, error)
+	// RequeueNotification makes a notification pending again and due at
+	// now, with a fresh retry window (FirstAttemptAt cleared, no lease);
+	// its attempts stay recorded. The operator's "resend". ErrNotFound for
+	// an unknown id.
+	RequeueNotification(ctx context.Context, id int64, now time.Time) error
 	// NextNotificationDue returns when the earliest pending notification is
 	// due, or the zero time when none is pending.
 	NextNotificationDue(ctx context.Context) (time.Time, error)
@@ -139,6 +154,23 @@ type PayoutQuery struct {
 	ID          int64
 	UUID        string
 	OrderID     string
+}
+
+// PaymentFilter selects payments for the operator's list.
+type PaymentFilter struct {
+	AccountUUID string
+	Status      Status
+	OrderID     string
+	From, To    time.Time // created in [From, To); zero = open
+	Offset      int
+	Limit       int // 0: 50
+}
+
+// HourCount is the number of payments of one status created in one hour.
+type HourCount struct {
+	Hour   time.Time // the start of the hour, UTC
+	Status Status
+	Count  int
 }
 
 // LedgerQuery selects ledger transactions.

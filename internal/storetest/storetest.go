@@ -55,6 +55,7 @@ func Run(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 	t.Run("Ledger", func(t *testing.T) { testLedger(t, newStore) })
 	t.Run("Payouts", func(t *testing.T) { testPayouts(t, newStore) })
 	t.Run("LedgerProperty", func(t *testing.T) { testLedgerProperty(t, newStore) })
+	t.Run("Operator", func(t *testing.T) { testOperator(t, newStore) })
 }
 
 // factory is Run's newStore.
