@@ -166,7 +166,11 @@ func TestTamperedThreeDSFields(t *testing.T) {
 	e := newE2E(t)
 	created, data, before := e.challenged()
 	pares := data["PaRes"].(string)
-	data["PaRes"] = pares[:len(pares)-2] + "xx"
+	tail := "xx"
+	if strings.HasSuffix(pares, tail) { // a tampered value must differ
+		tail = "yy"
+	}
+	data["PaRes"] = pares[:len(pares)-2] + tail
 	code, ans := e.h2hRaw("/v1/payment/confirm", map[string]any{"payment_uuid": created.UUID, "data": data}, e.h2hHeaders(created.UUID))
 	h2hError(t, code, ans, 400, "invalid_state")
 	e.unchanged(created.UUID, before)

@@ -404,6 +404,9 @@ func TestConfirmRefusals(t *testing.T) {
 		t.Errorf("foreign fields: %v", err)
 	}
 	tampered := "x" + r1.PaRes[1:]
+	if r1.PaRes[0] == 'x' { // a tampered value must differ
+		tampered = "y" + r1.PaRes[1:]
+	}
 	if _, err := e.confirm(u1.UUID, map[string][]string{"PaRes": {tampered}, "MD": {r1.MD}}); code(err) != gateway.CodeInvalidState {
 		t.Errorf("tampered PaRes: %v", err)
 	}
