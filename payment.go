@@ -216,3 +216,35 @@ func boolInt(b bool) *int {
 	}
 	return &n
 }
+
+// PreparedPayment is a create call encoded and signed ahead of time: Send
+// sends exactly those bytes with that Sign (and, on a retry, again). Load
+// tools sign before they start the clock; an integration may also keep one
+// to retry a create after a restart with the same bytes.
+type PreparedPayment struct {
+	c *Client
+	r *request
+	s *signedRequest
+}
+
+// PrepareCreatePayment encodes and signs a create call without sending it.
+func (c *Client) PrepareCreatePayment(params *PaymentCreateParams) (*PreparedPayment, error) {
+	if err := params.validate(); err != nil {
+		return nil, err
+	}
+	r := &request{api: merchantAPI, path: "/v1/payment", body: params}
+	s, err := c.prepare(r)
+	if err != nil {
+		return nil, err
+	}
+	return &PreparedPayment{c: c, r: r, s: s}, nil
+}
+
+// Send sends the prepared create call.
+func (p *PreparedPayment) Send(ctx context.Context) (*PaymentCreated, error) {
+	var out PaymentCreated
+	if err := p.c.send(ctx, p.r, p.s, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -111,3 +111,35 @@ func TestScaledAmount(t *testing.T) {
 		t.Fatal(string(b))
 	}
 }
+
+// TestPreparedPaymentSendsWhatWasSigned: a prepared create is signed once and
+// sent, and re-sent, with the same bytes and Sign.
+func TestPreparedPaymentSendsWhatWasSigned(t *testing.T) {
+	g := newFakeGateway(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		writeJSON(w, 200, `{"success":true,"url":"u","payment_status":"wait","id":100000001,"uuid":"x","success_redirect_url":null}`)
+	})
+	c := g.client(t)
+	p, err := c.PrepareCreatePayment(&PaymentCreateParams{OrderID: "P-1", Amount: 50000, Service: "payment_card_rub_hpp",
+		CustomerIP: "203.0.113.10", CustomerBrowserUserAgent: "UA"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.requests()) != 0 {
+		t.Fatal("Prepare sent something")
+	}
+	for range 2 {
+		if _, err := p.Send(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := g.requests()[0], g.requests()[1]
+	if !bytes.Equal(a.Body, b.Body) || a.Header.Get("Sign") != b.Header.Get("Sign") {
+		t.Fatal("the two sends differ")
+	}
+	if _, err := signature.Verify(&testPaymentKey(t).PublicKey, a.Body, a.Header.Get("Sign")); err != nil {
+		t.Fatal("Sign does not verify over the sent bytes")
+	}
+	if _, err := c.PrepareCreatePayment(&PaymentCreateParams{}); err == nil {
+		t.Fatal("invalid params prepared")
+	}
+}

@@ -70,6 +70,45 @@ func marshalBody(v any) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
+// signedRequest is a request encoded and signed: what every attempt sends.
+type signedRequest struct {
+	op       string
+	endpoint string
+	body     []byte
+	sign     string
+}
+
+// prepare encodes and signs r once: the bytes signed are the bytes sent.
+func (c *Client) prepare(r *request) (*signedRequest, error) {
+	op := r.api.String() + " " + r.path
+	body, err := r.raw, error(nil)
+	if body == nil {
+		body, err = marshalBody(r.body)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("h2hpay: %s: encoding the request: %w", op, err)
+	}
+	base, signed := c.merchantURL, body
+	if r.api == h2hAPI {
+		if c.application == "" {
+			return nil, fmt.Errorf("h2hpay: %s: the client has no Application UUID (see NewClient)", op)
+		}
+		base, signed = c.h2hURL, []byte(r.paymentUUID)
+	}
+	key := c.key
+	if r.payout {
+		if c.payoutKey == nil {
+			return nil, fmt.Errorf("h2hpay: %s: the client has no payout key (see WithPayoutKey)", op)
+		}
+		key = c.payoutKey
+	}
+	sign, err := signature.Sign(key, signed, c.hash)
+	if err != nil {
+		return nil, fmt.Errorf("h2hpay: %s: signing: %w", op, err)
+	}
+	return &signedRequest{op: op, endpoint: base.JoinPath(r.path).String(), body: body, sign: sign}, nil
+}
+
 // do is the one request path of the SDK. It encodes and signs r once, then
 // sends those bytes with that Sign up to 1+c.retries times: it retries after
 // a transport error, an attempt timing out or a 502/503/504 answer, waiting
@@ -77,34 +116,16 @@ func marshalBody(v any) ([]byte, error) {
 // is decoded into out (unless it says "success":false); any other answer
 // becomes an *Error.
 func (c *Client) do(ctx context.Context, r *request, out any) error {
-	op := r.api.String() + " " + r.path
-	body, err := r.raw, error(nil)
-	if body == nil {
-		body, err = marshalBody(r.body)
-	}
+	s, err := c.prepare(r)
 	if err != nil {
-		return fmt.Errorf("h2hpay: %s: encoding the request: %w", op, err)
+		return err
 	}
-	base, signed := c.merchantURL, body
-	if r.api == h2hAPI {
-		if c.application == "" {
-			return fmt.Errorf("h2hpay: %s: the client has no Application UUID (see NewClient)", op)
-		}
-		base, signed = c.h2hURL, []byte(r.paymentUUID)
-	}
-	key := c.key
-	if r.payout {
-		if c.payoutKey == nil {
-			return fmt.Errorf("h2hpay: %s: the client has no payout key (see WithPayoutKey)", op)
-		}
-		key = c.payoutKey
-	}
-	sign, err := signature.Sign(key, signed, c.hash)
-	if err != nil {
-		return fmt.Errorf("h2hpay: %s: signing: %w", op, err)
-	}
-	endpoint := base.JoinPath(r.path).String()
+	return c.send(ctx, r, s, out)
+}
 
+// send is do's sending half, for a request prepared earlier.
+func (c *Client) send(ctx context.Context, r *request, s *signedRequest, out any) error {
+	op, endpoint, body, sign := s.op, s.endpoint, s.body, s.sign
 	var last error
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {

@@ -54,6 +54,8 @@ Usage:
   h2hpay service set --account UUID --service CODE [--commission 2.5%] [--min 10] [--max 100000]
   h2hpay service list --account UUID [--json]
   h2hpay notification list [--status pending|delivered|failed] [--account UUID] [--payment UUID] [--json]
+  h2hpay bench [--mode create|flow] [-n N] [-c N] [--merchant-url URL --h2h-url URL]
+                                  load a running gateway (loopback only unless --allow-remote)
   h2hpay version
 
 Every command takes --data DIR (default ./h2hpay-data, env H2HPAY_DATA).
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runNotification(ctx, rest, getenv, stdout, stderr)
 	case "service":
 		return runService(ctx, rest, getenv, stdout, stderr)
+	case "bench":
+		return runBench(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "h2hpay", version())
 		return nil
