@@ -71,8 +71,8 @@ type Percentiles struct {
 type Report struct {
 	Mode        Mode                   `json:"mode"`
 	Concurrency int                    `json:"concurrency"`
-	Ops         int                    `json:"ops"`    // operations finished (ok or not)
-	OK          int                    `json:"ok"`     // operations that ended as expected
+	Ops         int                    `json:"ops"` // operations finished (ok or not)
+	OK          int                    `json:"ok"`  // operations that ended as expected
 	Seconds     float64                `json:"seconds"`
 	PerSecond   float64                `json:"ops_per_second"`
 	Errors      map[string]int         `json:"errors"` // by kind
