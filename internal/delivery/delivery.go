@@ -177,8 +177,10 @@ func (w *Worker) Sweep(ctx context.Context) (int, error) {
 	return len(ns), nil
 }
 
-// lease is how long a claim holds: longer than one attempt can take.
-func (w *Worker) lease() time.Duration { return w.cfg.Timeout + 30*time.Second }
+// lease is how long a claim holds: one attempt's timeout plus time to
+// record it. If the instance holding it dies, another instance takes the
+// notification over once the lease runs out.
+func (w *Worker) lease() time.Duration { return w.cfg.Timeout + 5*time.Second }
 
 // attempt sends one notification and records the outcome.
 func (w *Worker) attempt(ctx context.Context, n *gateway.Notification) {
