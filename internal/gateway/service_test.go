@@ -43,7 +43,7 @@ func (c *clock) Set(t time.Time)         { c.ns.Store(t.UnixNano()) }
 func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	svc      *gateway.Service
 	store    gateway.Store
 	clock    *clock
@@ -59,8 +59,11 @@ func newEnv(t *testing.T, notifyHash gateway.NotifyHash) *env {
 	return newEnvFor(t, notifyHash, gateway.NewUUID())
 }
 
+// newEnvB is newEnv for benchmarks.
+func newEnvB(b *testing.B) *env { return newEnvFor(b, gateway.NotifySHA1, gateway.NewUUID()) }
+
 // newEnvFor is newEnv with a chosen account uuid (the field cases' fixtures).
-func newEnvFor(t *testing.T, notifyHash gateway.NotifyHash, accountUUID string) *env {
+func newEnvFor(t testing.TB, notifyHash gateway.NotifyHash, accountUUID string) *env {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "h2hpay.db"))
