@@ -49,7 +49,7 @@ func (l *serviceFlags) Set(v string) error {
 }
 
 // currencyOfService reads the currency from the service name pattern
-// <method>_<currency>_<flow> (api-notes §9), RUB when it has none.
+// <method>_<currency>_<flow> (api-notes §9), RUB when it names none.
 func currencyOfService(code string) string {
 	for _, part := range strings.Split(code, "_") {
 		switch part {

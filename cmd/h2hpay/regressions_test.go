@@ -6,6 +6,7 @@ import (
 
 	"context"
 	"github.com/h2hpay/h2hpay"
+	"github.com/h2hpay/h2hpay/internal/testing/payer"
 	"io"
 	_ "modernc.org/sqlite"
 	"net/http"
@@ -229,4 +230,129 @@ func TestExpiryWithoutRequests(t *testing.T) {
 	// A late card submission gets a clear error.
 	code, ans := e.h2hRaw("/v1/payment", e.cardBody(created.UUID), e.h2hHeaders(created.UUID))
 	h2hError(t, code, ans, 400, "invalid_state")
+}
+
+// TestCabinetRefusesBadServiceSettings: a negative commission, a service in
+// another currency than the wallet's, a made-up code and --min above --max
+// are refused by `service set`.
+func TestCabinetRefusesBadServiceSettings(t *testing.T) {
+	t.Parallel()
+	dataDir := filepath.Join(t.TempDir(), "data")
+	a := createMerchantAccount(t, dataDir)
+	for _, args := range [][]string{
+		{"--service", "payment_card_rub_hpp", "--commission", "-50%"},
+		{"--service", "payment_card_rub_hpp", "--commission", "+5%"},
+		{"--service", "payment_card_rub", "--commission", "-10"},
+		{"--service", "payment_card_uah_hpp"},
+		{"--service", "nonexistent_thing"},
+		{"--service", "payment_card_rub_hpp", "--min", "100", "--max", "10"},
+	} {
+		var out, errOut syncBuffer
+		if err := run(context.Background(), append([]string{"service", "set", "--data", dataDir, "--account", a.Account}, args...), noEnv, &out, &errOut); err == nil {
+			t.Errorf("service set %v accepted: %s", args, out.String())
+		}
+	}
+}
+
+// TestHostedPageNeverDeadEnds: a hosted-page payer whose payment expired
+// between 3-D Secure and the return page is sent on to the merchant's fail
+// URL, not left on an error page.
+func TestHostedPageNeverDeadEnds(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	params := specCreate()
+	params.FailRedirectID, params.FailRedirectURL = 0, e.shop.srv.URL+"/fail"
+	created, err := e.client.CreatePayment(context.Background(), params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := payer.New()
+	ctx := context.Background()
+	page, _ := b.Get(ctx, created.URL)
+	form, _ := page.FirstForm()
+	form.Fields.Set("card_number", cardPaid)
+	form.Fields.Set("card_month", "12")
+	form.Fields.Set("card_year", expiryYear())
+	form.Fields.Set("card_cvc", "123")
+	next, _ := b.Submit(ctx, form, "", "")
+	next, _ = b.Get(ctx, e.prog.pay+next.Header.Get("Location"))
+	form, _ = next.FirstForm()
+	next, _ = b.Submit(ctx, form, "", "")
+	ret, err := next.FirstForm() // to /return/{uuid}
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(e.dataDir, "h2hpay.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.Exec(`PRAGMA busy_timeout = 10000`)
+	if _, err := db.Exec(`UPDATE payments SET expires_at = ? WHERE uuid = ?`, time.Now().Add(-time.Second).UnixMicro(), created.UUID); err != nil {
+		t.Fatal(err)
+	}
+	late, err := b.Submit(ctx, ret, "", e.prog.pay)
+	if err != nil || late.Status != http.StatusSeeOther || late.Header.Get("Location") != "/"+created.UUID {
+		t.Fatalf("the late return answered %d %s", late.Status, late.Header.Get("Location"))
+	}
+	result, _ := b.Get(ctx, e.prog.pay+"/"+created.UUID)
+	form, err = result.FirstForm()
+	if err != nil || form.Action.String() != e.shop.srv.URL+"/fail" {
+		t.Fatalf("the payment page does not lead to the fail URL: %v %v", form, err)
+	}
+	answer, _ := payer.NoCookies().Submit(ctx, form, "", e.prog.pay)
+	if answer.Status != 200 {
+		t.Fatalf("the merchant's fail page answered %d %s", answer.Status, answer.Body)
+	}
+	if s := e.status(created.UUID); s.PaymentStatus != h2hpay.StatusCancel {
+		t.Fatalf("status %s", s.PaymentStatus)
+	}
+}
+
+// TestHistoryOpenEnds: one date alone bounds the history on that side only.
+func TestHistoryOpenEnds(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	e.newPayment()
+	for _, c := range []struct {
+		body  string
+		total float64
+	}{
+		{`{"date_from":"` + time.Now().UTC().Add(48*time.Hour).Format(time.DateOnly) + `"}`, 0},
+		{`{"date_to":"` + time.Now().UTC().Format(time.DateOnly) + `"}`, 1},
+		{`{}`, 1},
+	} {
+		code, ans := rawCall(t, e.prog.merchant+"/v1/payment/history", []byte(c.body), map[string]string{"Account": e.acct.Account, "Sign": sign(t, e.acct.Key, []byte(c.body))})
+		if code != 200 || ans["meta"].(map[string]any)["total"] != c.total {
+			t.Errorf("%s: %d %v", c.body, code, ans)
+		}
+	}
+}
+
+// TestSBPPayoutNumbers: SBP payouts take phone numbers as people write them,
+// and a phone that happens to pass the Luhn check is still a phone.
+func TestSBPPayoutNumbers(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	for range 2 {
+		e.pay(cardPaid, "")
+	}
+	var ids []int64
+	for _, number := range []string{"+7 (999) 123-45-67", "4222222222222"} {
+		po, err := e.client.CreatePayout(context.Background(), &h2hpay.PayoutCreateParams{OrderID: uniqueOrder("SBP"),
+			Amount: h2hpay.AmountFromMinor(10000), Number: number, Service: "payment_card_sbp_rub"})
+		if err != nil {
+			t.Fatalf("%s: %v", number, err)
+		}
+		ids = append(ids, po.ID)
+	}
+	waitFor(t, "the payouts", 10*time.Second, func() bool {
+		for _, id := range ids {
+			po, err := e.client.PayoutStatus(context.Background(), &h2hpay.PayoutStatusParams{ID: id})
+			if err != nil || po.PaymentStatus != h2hpay.StatusPaid {
+				return false
+			}
+		}
+		return true
+	})
 }

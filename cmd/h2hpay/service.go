@@ -32,7 +32,7 @@ func parseCommission(s string) (bp int64, fixed money.Amount, err error) {
 	}
 	frac += strings.Repeat("0", 2-len(frac))
 	bp, err = strconv.ParseInt(whole+frac, 10, 64)
-	if err != nil || bp > 10000 {
+	if err != nil || bp < 0 || bp > 10000 || strings.HasPrefix(whole, "-") || strings.HasPrefix(whole, "+") {
 		return 0, 0, fmt.Errorf("%q is not a percentage from 0%% to 100%%", s)
 	}
 	if rest = strings.TrimPrefix(rest, "+"); rest != "" {
@@ -69,6 +69,9 @@ func serviceSet(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return fmt.Errorf("account %s: %w", *account, err)
 	}
+	if cur := currencyOfService(*code); cur != a.Currency {
+		return fmt.Errorf("the service %s is in %s, but the account is a %s wallet", *code, cur, a.Currency)
+	}
 	svc, err := store.AccountService(ctx, a.UUID, *code)
 	if errors.Is(err, gateway.ErrNotFound) {
 		svc = &gateway.AccountService{AccountUUID: a.UUID, Code: *code, Currency: a.Currency}
@@ -90,6 +93,9 @@ func serviceSet(ctx context.Context, args []string, getenv func(string) string, 
 				return fmt.Errorf("%s %q: not an amount", b.flag, b.val)
 			}
 		}
+	}
+	if svc.MinAmount > 0 && svc.MaxAmount > 0 && svc.MinAmount > svc.MaxAmount {
+		return fmt.Errorf("--min %s is above --max %s", svc.MinAmount, svc.MaxAmount)
 	}
 	if err := store.SetAccountService(ctx, *svc); err != nil {
 		return err

@@ -44,7 +44,12 @@ func (s *Sandbox) Payout(ctx context.Context, r gateway.PayoutRequest) (gateway.
 	s.payouts.Add(1)
 	ref := sha256.Sum256([]byte("sandbox-payout/" + r.IdempotencyKey))
 	res := gateway.AuthorizationResult{Reference: hex.EncodeToString(ref[:6])}
-	if n, err := card.ParseNumber(r.Number); err == nil {
+	if !strings.Contains(r.Service, "sbp") {
+		n, err := card.ParseNumber(r.Number)
+		if err != nil {
+			res.Reason = "Declined by the sandbox: the number is not a card number."
+			return res, nil
+		}
 		res.Approved, res.Reason = card.SandboxOutcome(n)
 		return res, nil
 	}

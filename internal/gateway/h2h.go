@@ -127,9 +127,19 @@ func (s *Service) refuseIfOver(ctx context.Context, k *AccountKeys, p *Payment) 
 	case StatusFail:
 		return Errorf(CodeInvalidState, "The payment has already failed.")
 	case StatusCancel:
-		return Errorf(CodeInvalidState, "The payment is cancelled: its lifetime ran out.")
+		return CancelledError(p)
 	}
 	return nil
+}
+
+// CancelledError is the answer to a call on a cancelled payment, saying why
+// it was cancelled.
+func CancelledError(p *Payment) *Error {
+	why := p.CancelReason
+	if why == "" {
+		why = "The payment's lifetime ran out."
+	}
+	return Errorf(CodeInvalidState, "The payment is cancelled. %s", why)
 }
 
 // withPaymentUUID appends uuid=<uuid> to a return_url that has no uuid
@@ -222,7 +232,7 @@ func (s *Service) AnswerChallenge(ctx context.Context, challengeID string, passe
 		}
 		p := c.Payment
 		if p.Status == StatusCancel {
-			return nil, Errorf(CodeInvalidState, "This payment is cancelled: its lifetime ran out.")
+			return nil, CancelledError(p)
 		}
 		if p.ThreeDS == ThreeDSChallenge {
 			if _, err := Next(PhaseOf(p), EventAnswerChallenge); err != nil {
@@ -283,7 +293,7 @@ func (s *Service) Confirm(ctx context.Context, k *AccountKeys, r ConfirmRequest)
 		case PhasePaid, PhaseFailed:
 			return p, nil // the first outcome, again
 		case PhaseCancelled:
-			return nil, Errorf(CodeInvalidState, "The payment is cancelled: its lifetime ran out.")
+			return nil, CancelledError(p)
 		case PhaseCreated, PhaseChallenging, PhaseAuthenticated:
 			if s.expired(p) {
 				q, err := s.expireWith(ctx, k, p)
@@ -293,7 +303,7 @@ func (s *Service) Confirm(ctx context.Context, k *AccountKeys, r ConfirmRequest)
 				if q.Status != StatusCancel {
 					continue // a confirm claimed the authorization first: its outcome counts
 				}
-				return nil, Errorf(CodeInvalidState, "The payment is cancelled: its lifetime ran out.")
+				return nil, CancelledError(q)
 			}
 			if phase != PhaseAuthenticated {
 				return nil, Errorf(CodeInvalidState, "The payer has not completed 3-D Secure authentication yet.")

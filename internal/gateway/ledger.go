@@ -133,9 +133,11 @@ func payoutSettledLedger(po *Payout, at time.Time) *LedgerTransaction {
 }
 
 // Commission is what the gateway charges for amount on this service:
-// PercentBP basis points of it, rounded half up to the minor unit, plus
-// Fixed. For a payment it is at most the amount.
+// CommissionBP basis points of it, rounded half up to the minor unit, plus
+// CommissionFixed. For a payment it is at most the amount (CreatePayment
+// caps it).
 func (s AccountService) Commission(amount money.Amount) money.Amount {
-	c := money.Amount((int64(amount)*s.CommissionBP+5000)/10000) + s.CommissionFixed
-	return c
+	// Never negative, whatever a misconfigured service says: a negative
+	// commission would credit money no one paid.
+	return max(0, money.Amount((int64(amount)*max(0, s.CommissionBP)+5000)/10000)+max(0, s.CommissionFixed))
 }

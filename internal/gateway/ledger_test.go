@@ -262,3 +262,40 @@ func checkLedger(t *testing.T, e *env) {
 	}
 	t.Logf("%d ledger transactions; available %s, reserved %s, commission %s", n, b.Available, b.Reserved, books[gateway.BookCommission])
 }
+
+// TestEuroPayoutExtra: EUR card payouts need the extra card fields, each in
+// its documented format (api-notes §3.4).
+func TestEuroPayoutExtra(t *testing.T) {
+	e := newEnv(t, gateway.NotifySHA1)
+	ctx := context.Background()
+	a := *e.keys.Account
+	a.UUID, a.ApplicationUUID, a.Currency = gateway.NewUUID(), gateway.NewUUID(), "EUR"
+	if err := e.store.CreateAccount(ctx, &a, []gateway.AccountService{{AccountUUID: a.UUID, Code: "payment_card_eur", Currency: "EUR"}}); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := e.svc.Keys(ctx, a.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := map[string]string{"card_exp_year": "29", "card_exp_month": "01", "card_holder": "Test Payer",
+		"card_country": "DE", "card_recipient_birth_date": "1999-12-15"}
+	try := func(extra map[string]string) map[string][]string {
+		_, err := e.svc.CreatePayout(ctx, keys, gateway.CreatePayoutRequest{Amount: "10.00", Number: "4242424242424242",
+			OrderID: fmt.Sprintf("EUR-%d", orderSeq.Add(1)), Service: "payment_card_eur", Extra: extra})
+		return fieldsOf(err)
+	}
+	if f := try(good); len(f) != 1 || len(f["amount"]) == 0 {
+		t.Fatalf("well-formed extra: %v (want only the balance refused)", f)
+	}
+	for field, bad := range map[string]string{"card_exp_month": "13", "card_exp_year": "2029", "card_country": "ZZZ",
+		"card_recipient_birth_date": "yesterday", "card_holder": ""} {
+		extra := map[string]string{}
+		for k, v := range good {
+			extra[k] = v
+		}
+		extra[field] = bad
+		if f := try(extra); len(f["extra."+field]) == 0 {
+			t.Errorf("%s = %q accepted: %v", field, bad, f)
+		}
+	}
+}

@@ -32,6 +32,18 @@ var euroExtra = []string{"card_exp_year", "card_exp_month", "card_holder", "card
 
 var phoneRE = regexp.MustCompile(`^\+?[0-9]{10,15}$`)
 
+// extraFormats are the formats of the EUR extra fields (api-notes §3.4).
+var extraFormats = map[string]struct {
+	re   *regexp.Regexp
+	what string
+}{
+	"card_exp_year":             {regexp.MustCompile(`^[0-9]{2}$`), "2 digits, like 24"},
+	"card_exp_month":            {regexp.MustCompile(`^(0[1-9]|1[0-2])$`), "2 digits from 01 to 12"},
+	"card_country":              {regexp.MustCompile(`^[A-Z]{2}$`), "an ISO 3166 alpha-2 code, like DE"},
+	"card_holder":               {regexp.MustCompile(`^.{1,100}$`), "a name of at most 100 characters"},
+	"card_recipient_birth_date": {regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`), "a date like 1999-12-15"},
+}
+
 // CreatePayout validates a payout and reserves its amount and fee from the
 // available balance, in one write: a payout never drives the balance below
 // zero, however many race for the same funds.
@@ -88,6 +100,7 @@ func (s *Service) CreatePayout(ctx context.Context, k *AccountKeys, r CreatePayo
 		case n == "":
 			v.Add("number", "The number field is required.")
 		case strings.Contains(po.Service, "sbp"):
+			n = strings.NewReplacer(" ", "", "-", "", "(", "", ")", "").Replace(n)
 			if !phoneRE.MatchString(n) {
 				v.Add("number", "The number must be a phone number of 10 to 15 digits.")
 			} else {
@@ -104,8 +117,15 @@ func (s *Service) CreatePayout(ctx context.Context, k *AccountKeys, r CreatePayo
 	}
 	if po.Currency == "EUR" {
 		for _, f := range euroExtra {
-			if r.Extra[f] == "" {
+			val := r.Extra[f]
+			if val == "" {
 				v.Add("extra."+f, fmt.Sprintf("The extra.%s field is required for EUR payouts.", f))
+			} else if rule, ok := extraFormats[f]; ok && !rule.re.MatchString(val) {
+				v.Add("extra."+f, fmt.Sprintf("The extra.%s must be %s.", f, rule.what))
+			} else if f == "card_recipient_birth_date" {
+				if _, err := time.Parse(time.DateOnly, val); err != nil {
+					v.Add("extra."+f, "The extra.card_recipient_birth_date must be a date like 1999-12-15.")
+				}
 			}
 		}
 	}
@@ -271,7 +291,8 @@ const (
 // date_from and date_to, oldest first.
 func (s *Service) PaymentHistory(ctx context.Context, k *AccountKeys, r HistoryRequest) (*History, error) {
 	v := r.Problems
-	from, to := time.Unix(0, 0).UTC(), s.Now().Add(24*time.Hour)
+	// Unbounded unless given: the earliest and latest days there are.
+	from, to := time.Unix(0, 0).UTC(), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 	day := func(field, val string, end bool) time.Time {
 		if val == "" || v.Has(field) {
 			return time.Time{}

@@ -19,10 +19,11 @@ const (
 	ServicePayout         ServiceKind = "payout"          // no _hpp/_card suffix
 )
 
-var serviceCodeRE = regexp.MustCompile(`^[a-z0-9]+(_[a-z0-9]+)*$`)
+var serviceCodeRE = regexp.MustCompile(`^(payment|virtual_account)(_[a-z0-9]+)+$`)
 
-// ValidServiceCode reports whether code is a plausible service code:
-// lower-case words joined by underscores, at most 100 characters.
+// ValidServiceCode reports whether code is a plausible service code: the
+// documented payment_… or virtual_account_… pattern of lower-case words
+// joined by underscores, at most 100 characters.
 func ValidServiceCode(code string) bool { return len(code) <= 100 && serviceCodeRE.MatchString(code) }
 
 // KindOfService classifies a service code.
