@@ -3,7 +3,9 @@
 // browser data for 3-D Secure with a few lines of JavaScript, and runs the
 // whole H2H flow through the Go SDK — create, card, 3-D Secure redirect,
 // the return_url page that confirms, the order page, and the notification
-// receiver. It is the SDK's reference integration, so it does things the way
+// receiver. The payer may instead choose the hosted payment page: the shop
+// then only creates the payment, sends the payer to its url, and verifies the
+// signed redirect that brings the payer back. It is the SDK's reference integration, so it does things the way
 // a merchant should: the order page shows the status from the API, never
 // from what the browser posted, and no card data is logged or kept.
 package demoshop
@@ -60,6 +62,8 @@ type order struct {
 	OrderID   string
 	UUID      string
 	Amount    h2hpay.Amount
+	Desc      string
+	Hosted    bool // paid on the gateway's hosted page
 	Created   time.Time
 	Notified  []notice // notifications received, in order
 	Confirmed bool
@@ -102,10 +106,12 @@ func (s *Shop) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.checkout)
 	mux.HandleFunc("POST /pay", s.pay)
 	mux.HandleFunc("POST /return", s.returnPage)
+	mux.HandleFunc("POST /back", s.hostedBack)
 	mux.HandleFunc("GET /order/{uuid}", s.orderPage)
 	mux.Handle("GET /notify", h2hpay.NotificationHandler(s.cfg.NotificationKey, s.applyNotification))
 	mux.HandleFunc("GET /shop.css", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Write(s.css)
 	})
 	return mux
@@ -114,6 +120,8 @@ func (s *Shop) Handler() http.Handler {
 // checkoutForm is the checkout page's state: its values and field errors.
 type checkoutForm struct {
 	Amount, Number, Month, Year, CVC, Name, Desc string
+	Payer                                        string // the payer's name, sent as customer_first_name/last_name
+	Method                                       string // "card" (H2H, on this page) or "hosted"
 	Errors                                       map[string]string
 	General                                      string
 	TestCards                                    []testCard
@@ -129,7 +137,7 @@ var testCards = []testCard{
 func (s *Shop) defaultForm() checkoutForm {
 	return checkoutForm{
 		Amount: "500.00", Number: "4242 4242 4242 4242", Month: "12",
-		Year: fmt.Sprintf("%02d", (s.cfg.Now().Year()+3)%100), CVC: "123", Desc: "Sandbox order",
+		Year: fmt.Sprintf("%02d", (s.cfg.Now().Year()+3)%100), CVC: "123", Desc: "Sandbox order", Method: "card",
 		Errors: map[string]string{}, TestCards: testCards,
 	}
 }
@@ -149,13 +157,32 @@ func (s *Shop) pay(w http.ResponseWriter, r *http.Request) {
 	f := s.defaultForm()
 	f.Amount, f.Number, f.Month, f.Year = r.PostForm.Get("amount"), r.PostForm.Get("card_number"), r.PostForm.Get("card_month"), r.PostForm.Get("card_year")
 	f.CVC, f.Name, f.Desc = r.PostForm.Get("card_cvc"), r.PostForm.Get("card_name"), r.PostForm.Get("desc")
-	amount, err := h2hpay.ParseAmount(strings.TrimSpace(f.Amount))
-	if err != nil || amount <= 0 {
+	f.Payer = r.PostForm.Get("payer_name")
+	if r.PostForm.Get("method") == "hosted" {
+		// The card fields are not the shop's business on this path (the
+		// checkout's script disables them; without it they are ignored).
+		f.Method, f.Number, f.Month, f.Year, f.CVC, f.Name = "hosted", "", "", "", "", ""
+	}
+	if amount, err := h2hpay.ParseAmount(strings.TrimSpace(f.Amount)); err != nil || amount <= 0 {
 		f.Errors["amount"] = "Enter an amount like 500 or 500.00."
+	}
+	if f.Method != "hosted" {
+		// What the SDK would refuse unsent: ask before creating a payment.
+		for _, c := range []struct{ field, value, msg string }{
+			{"card_number", f.Number, "Enter the card number."}, {"card_month", f.Month, "Enter the expiry month."},
+			{"card_year", f.Year, "Enter the expiry year."}, {"card_cvc", f.CVC, "Enter the CVC from the back of the card."},
+		} {
+			if strings.TrimSpace(c.value) == "" {
+				f.Errors[c.field] = c.msg
+			}
+		}
+	}
+	if len(f.Errors) > 0 {
 		f.CVC = ""
 		s.render(w, http.StatusUnprocessableEntity, "checkout.html", f)
 		return
 	}
+	amount, _ := h2hpay.ParseAmount(strings.TrimSpace(f.Amount))
 	browser := browserData(r)
 	ip := clientIP(r)
 	orderID := "DEMO-" + time.Now().UTC().Format("20060102-150405") + "-" + randomSuffix()
@@ -168,15 +195,23 @@ func (s *Shop) pay(w http.ResponseWriter, r *http.Request) {
 		CustomerBrowserScreenWidth: browser.ScreenWidth, CustomerBrowserWindowWidth: browser.WindowWidth,
 		CustomerBrowserWindowHeight: browser.WindowHeight, CustomerBrowserTimeDifferent: browser.TimeDifferent,
 		CustomerBrowserJavaEnabled: browser.JavaEnabled,
-		NotificationEndpointURL:    s.cfg.BaseURL + "/notify",
+		CustomerFirstName:          firstWord(f.Payer), CustomerLastName: restWords(f.Payer),
+		NotificationEndpointURL: s.cfg.BaseURL + "/notify",
+		// Where the hosted page sends the payer back, by a signed form.
+		SuccessRedirectURL: s.cfg.BaseURL + "/back", FailRedirectURL: s.cfg.BaseURL + "/back",
 	})
 	if err != nil {
 		s.formError(w, f, err)
 		return
 	}
 	s.mu.Lock()
-	s.orders[created.UUID] = &order{OrderID: orderID, UUID: created.UUID, Amount: amount, Created: s.cfg.Now()}
+	s.orders[created.UUID] = &order{OrderID: orderID, UUID: created.UUID, Amount: amount, Desc: f.Desc, Hosted: f.Method == "hosted", Created: s.cfg.Now()}
 	s.mu.Unlock()
+	if f.Method == "hosted" {
+		s.cfg.Logger.Info("demo shop: payer sent to the hosted payment page", "order_id", orderID, "payment", created.UUID)
+		http.Redirect(w, r, created.URL, http.StatusSeeOther)
+		return
+	}
 	redirect, err := s.cfg.Client.SubmitCard(ctx, &h2hpay.CardParams{
 		PaymentUUID: created.UUID,
 		ReturnURL:   s.cfg.BaseURL + "/return", // the gateway adds ?uuid=
@@ -204,6 +239,10 @@ func (s *Shop) pay(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
+// checkoutFields are the API fields the checkout shows a problem next to.
+var checkoutFields = []string{"amount", "desc", "customer_first_name", "customer_last_name",
+	"card_number", "card_month", "card_year", "card_cvc", "card_first_name", "card_last_name"}
+
 // formError shows the gateway's complaint next to the field it names. The
 // CVC is never sent back to the browser.
 func (s *Shop) formError(w http.ResponseWriter, f checkoutForm, err error) {
@@ -215,7 +254,11 @@ func (s *Shop) formError(w http.ResponseWriter, f checkoutForm, err error) {
 				f.Errors[field] = msgs[0]
 			}
 		}
-		if f.Errors["card_number"] == "" && f.Errors["card_month"] == "" && f.Errors["card_year"] == "" && f.Errors["card_cvc"] == "" && f.Errors["amount"] == "" {
+		shown := false // is any problem next to a field of the checkout?
+		for _, field := range checkoutFields {
+			shown = shown || f.Errors[field] != ""
+		}
+		if !shown {
 			f.General = e.Error()
 		}
 	} else {
@@ -247,11 +290,25 @@ func (s *Shop) returnPage(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/order/"+uuid, http.StatusSeeOther)
 }
 
+// hostedBack is the success and fail URL of hosted-page payments: the
+// gateway's page posts order_id, uuid and sign here. Only a verified
+// redirect is followed; the order page asks the API for the status anyway.
+func (s *Shop) hostedBack(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	_, uuid, err := h2hpay.VerifyRedirectRequest(s.cfg.NotificationKey, r)
+	if err != nil {
+		s.cfg.Logger.Warn("demo shop: a payer redirect that does not verify", "err", err)
+		http.Error(w, "This redirect does not carry a valid signature.", http.StatusBadRequest)
+		return
+	}
+	http.Redirect(w, r, "/order/"+uuid, http.StatusSeeOther)
+}
+
 type orderView struct {
-	OrderID, UUID, Amount, Status, CardMask, Error string
-	Final                                          bool
-	Notified                                       []notice
-	Refresh                                        bool
+	OrderID, UUID, Amount, Desc, Status, CardMask, Error string
+	Hosted, Final                                        bool
+	Notified                                             []notice
+	Refresh                                              bool
 }
 
 // orderPage shows the payment's status from the merchant API and the
@@ -262,7 +319,7 @@ func (s *Shop) orderPage(w http.ResponseWriter, r *http.Request) {
 	o := s.orders[uuid]
 	var v orderView
 	if o != nil {
-		v = orderView{OrderID: o.OrderID, UUID: uuid, Amount: o.Amount.String(), Notified: append([]notice(nil), o.Notified...)}
+		v = orderView{OrderID: o.OrderID, UUID: uuid, Amount: o.Amount.String(), Desc: o.Desc, Hosted: o.Hosted, Notified: append([]notice(nil), o.Notified...)}
 	}
 	s.mu.Unlock()
 	if o == nil {
@@ -317,7 +374,13 @@ func (s *Shop) render(w http.ResponseWriter, status int, name string, data any) 
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; script-src 'nonce-"+nonce+"'; form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'")
+	// form-action: the redirect page posts to the gateway's 3-D Secure URL,
+	// and the checkout's answer redirects there or to the hosted page.
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'nonce-"+nonce+"'; form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }

@@ -16,10 +16,11 @@ const (
 	apiMerchant listener = iota // {"message":…,"errors":{…}}
 	apiH2H                      // {"success":false,"error":…,"errorCode":…}
 	payerPages                  // HTML for browsers, the H2H JSON shape otherwise
+	adminPages                  // the dashboard: HTML for browsers, the H2H JSON shape otherwise
 )
 
 func (l listener) String() string {
-	return [...]string{"merchant", "h2h", "pay"}[l]
+	return [...]string{"merchant", "h2h", "pay", "admin"}[l]
 }
 
 // statusOf is the one table from error code to HTTP status.
@@ -65,6 +66,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, l listener, 
 	noteError(r, e.Code)
 	if l == payerPages && acceptsHTML(r) {
 		s.pages.errorPage(w, r, status, e)
+		return
+	}
+	if l == adminPages && acceptsHTML(r) {
+		s.adminErrorPage(w, r, status, e)
 		return
 	}
 	if l == apiMerchant {

@@ -16,6 +16,10 @@ import (
 // the same challenge page, its return page is Confirm — and ends with the
 // signed redirect to the merchant (api-notes §7).
 
+// hostedPolicy: the hosted page takes the card, so no other site may frame
+// it (clickjacking); its forms post to the payer listener itself.
+var hostedPolicy = policy{frame: neverFramed}
+
 // browserFields are the hidden fields the page's script fills in.
 var browserFields = []string{"browser_color_depth", "browser_screen_width", "browser_screen_height",
 	"browser_window_width", "browser_window_height", "browser_time_different", "browser_language", "browser_java_enabled"}
@@ -61,7 +65,7 @@ func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) {
 		}
 		if redirect != nil {
 			s.pages.autoPost(w, autoPost{Heading: resultHeading(p), Message: "Returning you to " + merchant + "…",
-				Button: "Return to " + merchant, Action: redirect.URL,
+				Button: "Return to " + merchant, Action: redirect.URL, Summary: summaryOf(p, merchant), Frame: neverFramed,
 				Fields: []formField{{"order_id", redirect.OrderID}, {"uuid", redirect.UUID}, {"sign", redirect.Sign}}})
 			return
 		}
@@ -77,9 +81,10 @@ func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.pages.autoPost(w, autoPost{Heading: "Completing your payment", Message: "Completing your payment…", Button: "Continue",
-			Action: p.ReturnURL, Fields: []formField{{"PaRes", res.PaRes}, {"MD", res.MD}}})
+			Action: p.ReturnURL, Summary: summaryOf(p, merchant), Frame: neverFramed, Fields: []formField{{"PaRes", res.PaRes}, {"MD", res.MD}}})
 	case phase == gateway.PhaseCreated && gateway.TakesCardData(p.Service):
-		s.pages.render(w, http.StatusOK, "hpp.html", pageData{Title: "Payment", Nonce: newNonce(), Data: s.hostedForm(p, merchant)}, "")
+		s.pages.render(w, http.StatusOK, "hpp.html", pageData{Title: "Payment", Nonce: newNonce(), Summary: summaryOf(p, merchant),
+			Data: s.hostedForm(p, merchant)}, hostedPolicy)
 	default:
 		s.resultPage(w, p, merchant)
 	}
@@ -102,11 +107,11 @@ func (s *Server) resultPage(w http.ResponseWriter, p *gateway.Payment, merchant 
 	if p.Status == gateway.StatusCancel {
 		reason = p.CancelReason
 	}
-	s.pages.render(w, http.StatusOK, "payment.html", pageData{Title: resultHeading(p), Data: struct {
+	s.pages.render(w, http.StatusOK, "payment.html", pageData{Title: resultHeading(p), Summary: summaryOf(p, merchant), Data: struct {
 		Heading, MerchantName, Amount, Currency, Desc, OrderID, Status, CardMask, Reason string
 		Refresh                                                                          bool
 	}{resultHeading(p), merchant, p.Amount.String(), p.Currency, p.Desc, p.OrderID, string(p.Status), p.Card.Mask(), reason,
-		!p.Status.Final()}}, "")
+		!p.Status.Final()}}, hostedPolicy)
 }
 
 // hostedCard is POST /{uuid}: the card form. It is SubmitCard with the
@@ -145,7 +150,9 @@ func (s *Server) hostedCard(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		form := s.hostedForm(q, merchant)
-		form.Number, form.Month, form.Year, form.Name = f.Get("card_number"), f.Get("card_month"), f.Get("card_year"), f.Get("card_name")
+		// The card number and CVC are not sent back (api-notes §4: no
+		// answer echoes card fields); the payer types them again.
+		form.Month, form.Year, form.Name = f.Get("card_month"), f.Get("card_year"), f.Get("card_name")
 		for field, msgs := range ge.Fields {
 			if _, shown := map[string]bool{"card_number": true, "card_month": true, "card_year": true, "card_cvc": true}[field]; shown {
 				form.Errors[field] = msgs[0]
@@ -153,15 +160,30 @@ func (s *Server) hostedCard(w http.ResponseWriter, r *http.Request) {
 				form.General = msgs[0]
 			}
 		}
-		s.pages.render(w, http.StatusUnprocessableEntity, "hpp.html", pageData{Title: "Payment", Nonce: newNonce(), Data: form}, "")
+		s.pages.render(w, http.StatusUnprocessableEntity, "hpp.html", pageData{Title: "Payment", Nonce: newNonce(), Summary: summaryOf(q, merchant),
+			Data: form}, hostedPolicy)
 		return
 	}
 	if err != nil {
-		s.writeError(w, r, payerPages, err)
+		s.hostedError(w, r, uuid, err)
 		return
 	}
 	note(r).payment = p.UUID
 	http.Redirect(w, r, "/3ds/"+p.ChallengeID, http.StatusSeeOther)
+}
+
+// hostedError answers a hosted-page action that came too late (the payment
+// expired, was cancelled or is final) by sending the payer back to the
+// payment's page, which shows the outcome and leads to the merchant's
+// success or fail URL: a payer never ends on a dead end. Other errors get
+// the error page.
+func (s *Server) hostedError(w http.ResponseWriter, r *http.Request, uuid string, err error) {
+	if gateway.ErrorCode(err) == gateway.CodeInvalidState {
+		note(r).payment = uuid
+		http.Redirect(w, r, "/"+uuid, http.StatusSeeOther)
+		return
+	}
+	s.writeError(w, r, payerPages, err)
 }
 
 // hostedReturnURL is the hosted page's return_url.
@@ -178,7 +200,7 @@ func (s *Server) hostedReturn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := s.svc.HostedConfirm(r.Context(), uuid, r.PostForm); err != nil {
-		s.writeError(w, r, payerPages, err)
+		s.hostedError(w, r, uuid, err)
 		return
 	}
 	note(r).payment = uuid
@@ -189,7 +211,7 @@ func (s *Server) hostedReturn(w http.ResponseWriter, r *http.Request) {
 func (s *Server) hostedCancel(w http.ResponseWriter, r *http.Request) {
 	uuid := r.PathValue("uuid")
 	if _, err := s.svc.CancelByPayer(r.Context(), uuid); err != nil {
-		s.writeError(w, r, payerPages, err)
+		s.hostedError(w, r, uuid, err)
 		return
 	}
 	note(r).payment = uuid

@@ -15,12 +15,11 @@ type challengeView struct {
 	MerchantName string
 	Amount       string
 	Currency     string
-	Desc         string
 	CardMask     string
 	Brand        string
-	OrderID      string
 	Code         string
 	CodeError    string
+	SandboxCode  string
 	ExpiresAt    string
 }
 
@@ -31,14 +30,17 @@ func (s *Server) challengeView(c *gateway.Challenge, challengeID string) challen
 		MerchantName: c.MerchantName,
 		Amount:       p.Amount.String(),
 		Currency:     p.Currency,
-		Desc:         p.Desc,
 		CardMask:     p.Card.Mask(),
 		Brand:        p.Card.Brand,
-		OrderID:      p.OrderID,
 		Code:         sandboxCode,
-		ExpiresAt:    p.ExpiresAt.Format("15:04 UTC"),
+		SandboxCode:  sandboxCode,
+		ExpiresAt:    p.ExpiresAt.UTC().Format("15:04 UTC"),
 	}
 }
+
+// challengePolicy: the challenge may be shown in a frame of the merchant's
+// checkout; its form posts to itself.
+var challengePolicy = policy{frame: framedByAnyone}
 
 // challengePage is GET /3ds/{challenge}: the sandbox issuer's 3-D Secure
 // page, a plain form that works without JavaScript or cookies.
@@ -51,7 +53,7 @@ func (s *Server) challengePage(w http.ResponseWriter, r *http.Request) {
 	}
 	note(r).payment = c.Payment.UUID
 	if c.Payment.Status == gateway.StatusCancel {
-		s.writeError(w, r, payerPages, gateway.Errorf(gateway.CodeInvalidState, "This payment is cancelled: its lifetime ran out."))
+		s.writeError(w, r, payerPages, gateway.CancelledError(c.Payment))
 		return
 	}
 	if c.Payment.ThreeDS != gateway.ThreeDSChallenge {
@@ -59,7 +61,8 @@ func (s *Server) challengePage(w http.ResponseWriter, r *http.Request) {
 		s.answerChallenge(w, r)
 		return
 	}
-	s.pages.render(w, http.StatusOK, "challenge.html", pageData{Title: "3-D Secure", Data: s.challengeView(c, id)}, "")
+	s.pages.render(w, http.StatusOK, "challenge.html", pageData{Title: "3-D Secure", Summary: summaryOf(c.Payment, c.MerchantName),
+		Data: s.challengeView(c, id)}, challengePolicy)
 }
 
 // answerChallenge is POST /3ds/{challenge}: the payer passed (the
@@ -88,7 +91,8 @@ func (s *Server) answerChallenge(w http.ResponseWriter, r *http.Request) {
 					v := s.challengeView(c, id)
 					v.Code = r.PostForm.Get("code")
 					v.CodeError = "That code is not right. In the sandbox the code is " + sandboxCode + "."
-					s.pages.render(w, http.StatusUnprocessableEntity, "challenge.html", pageData{Title: "3-D Secure", Data: v}, "")
+					s.pages.render(w, http.StatusUnprocessableEntity, "challenge.html", pageData{Title: "3-D Secure",
+						Summary: summaryOf(c.Payment, c.MerchantName), Data: v}, challengePolicy)
 					return
 				}
 			}
@@ -106,19 +110,22 @@ func (s *Server) answerChallenge(w http.ResponseWriter, r *http.Request) {
 		heading = "Authentication complete"
 	}
 	s.pages.autoPost(w, autoPost{Heading: heading, Message: "Returning you to the merchant…", Button: "Return to the merchant",
-		Action: p.ReturnURL, Fields: []formField{{"PaRes", res.PaRes}, {"MD", res.MD}}})
+		Action: p.ReturnURL, Fields: []formField{{"PaRes", res.PaRes}, {"MD", res.MD}}, Frame: framedByAnyone})
 }
 
-// static serves the embedded stylesheet and images, nothing else: no
-// directory listings, and a missing file is the listener's 404.
-func (s *Server) static(w http.ResponseWriter, r *http.Request) {
-	b, ctype, ok := s.pages.asset(r.PathValue("file"))
-	if !ok {
-		s.notFound(payerPages)(w, r)
-		return
+// static serves the embedded stylesheets and images of a listener's pages,
+// nothing else: no directory listings, and a missing file is the
+// listener's 404.
+func (s *Server) static(l listener) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		b, ctype, ok := s.pages.asset(r.PathValue("file"))
+		if !ok {
+			s.notFound(l)(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", ctype)
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Write(b)
 	}
-	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Cache-Control", "public, max-age=3600")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Write(b)
 }

@@ -63,20 +63,22 @@ func (s *Server) payoutStatus(w http.ResponseWriter, r *http.Request) {
 // payoutBody is the status answer for a payout, in the docs' types.
 func payoutBody(po *gateway.Payout) h2hpay.Payout {
 	out := h2hpay.Payout{
-		OrderID:           po.OrderID,
-		ID:                po.ID,
-		PaymentStatus:     h2hpay.Status(po.Status),
-		CardMask:          optional(po.NumberMask),
-		Amount:            po.Amount,
-		ServiceCode:       po.Service,
-		AccountOldBalance: po.AccountOldBalance,
-		AccountNewBalance: po.AccountNewBalance,
-		RRN:               optional(po.Reference),
+		OrderID:       po.OrderID,
+		ID:            po.ID,
+		PaymentStatus: h2hpay.Status(po.Status),
+		CardMask:      optional(po.NumberMask),
+		Amount:        po.Amount,
+		ServiceCode:   po.Service,
+		RRN:           optional(po.Reference),
 	}
-	// What the payout costs the account: amount and commission, held since
-	// creation and spent once paid.
-	charged, commission := po.Amount+po.Commission, po.Commission
-	out.AccountPaymentAmount, out.CommissionAmount = &charged, &commission
+	// What the payout costs the account — amount and commission — is held
+	// while it waits and spent once paid; a failed payout cost nothing,
+	// so its ledger fields are null, as a failed payment's are.
+	if po.Status == gateway.StatusWait || po.Status == gateway.StatusPaid {
+		charged, commission := po.Amount+po.Commission, po.Commission
+		out.AccountPaymentAmount, out.CommissionAmount = &charged, &commission
+		out.AccountOldBalance, out.AccountNewBalance = po.AccountOldBalance, po.AccountNewBalance
+	}
 	if po.Status == gateway.StatusPaid {
 		paid := po.Amount
 		out.PaymentAmount = &paid

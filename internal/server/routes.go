@@ -4,7 +4,8 @@ import "net/http"
 
 // The whole HTTP surface. Every API call is a POST with a JSON body
 // (api-notes §1); a path with no route answers 404, a known path with the
-// wrong method 405, both in the listener's JSON error shape.
+// wrong method 405, both in the listener's JSON error shape. The payer pages
+// and the dashboard answer browsers with pages instead.
 
 func (s *Server) merchantRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/payment", s.createPayment)
@@ -30,7 +31,7 @@ func (s *Server) h2hRoutes(mux *http.ServeMux) {
 func (s *Server) payRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /3ds/{challenge}", s.challengePage)
 	mux.HandleFunc("POST /3ds/{challenge}", s.answerChallenge)
-	mux.HandleFunc("GET /static/{file}", s.static)
+	mux.HandleFunc("GET /static/{file}", s.static(payerPages))
 	mux.HandleFunc("GET /{uuid}", s.paymentPage)          // the hosted payment page
 	mux.HandleFunc("POST /{uuid}", s.hostedCard)          // its card form
 	mux.HandleFunc("POST /return/{uuid}", s.hostedReturn) // its return from 3-D Secure
@@ -39,4 +40,21 @@ func (s *Server) payRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /cancel/{uuid}", toPaymentPage)
 	mux.HandleFunc("/3ds/{challenge}", s.methodNotAllowed(payerPages, "GET, POST"))
 	mux.HandleFunc("/", s.notFound(payerPages))
+}
+
+// adminRoutes is the operator dashboard. operatorOnly needs the admin token
+// (session cookie or Bearer); operatorForm also needs the session's CSRF
+// token. adminGuard (server.go) refuses cross-origin POSTs to all of them.
+func (s *Server) adminRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /login", s.adminLoginPage)
+	mux.HandleFunc("POST /login", s.adminLogin)
+	mux.HandleFunc("GET /static/{file}", s.static(adminPages))
+	mux.HandleFunc("POST /logout", s.operatorForm(s.adminLogout))
+	mux.HandleFunc("GET /{$}", s.operatorOnly(adminHome))
+	mux.HandleFunc("GET /payments", s.operatorOnly(s.adminPayments))
+	mux.HandleFunc("GET /payments/{uuid}", s.operatorOnly(s.adminPayment))
+	mux.HandleFunc("GET /notifications", s.operatorOnly(s.adminNotifications))
+	mux.HandleFunc("POST /notifications/{id}/resend", s.operatorForm(s.adminResend))
+	mux.HandleFunc("GET /accounts", s.operatorOnly(s.adminAccounts))
+	mux.HandleFunc("/", s.operatorOnly(s.notFound(adminPages)))
 }

@@ -1,11 +1,13 @@
-// Package server is all of h2hpay's HTTP: the merchant API, the H2H API and
-// the payer pages, each a handler for its own listener (api-notes §1).
+// Package server is all of h2hpay's HTTP: the merchant API, the H2H API,
+// the payer pages and the operator dashboard, each a handler for its own
+// listener (api-notes §1).
 // routes.go shows the whole surface; handlers decode a request, call the
 // gateway.Service, and report errors to writeError, the one place that
 // picks a status code and renders the listener's documented error shape.
 package server
 
 import (
+	"html/template"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -29,6 +31,16 @@ type Config struct {
 	// absolute links of the history answer.
 	MerchantBaseURL string
 	MaxBodyBytes    int64
+	// AdminToken opens the operator dashboard, at least MinAdminTokenLen
+	// characters. With "" the dashboard refuses every request (cmd does
+	// not start its listener then).
+	AdminToken string
+	// AdminURL is the dashboard's public base URL when it is reached
+	// through a proxy; an https URL makes its session cookie Secure.
+	AdminURL string
+	// Wake wakes the notification worker after the dashboard queues a
+	// notification again. May be nil.
+	Wake func()
 }
 
 // Server builds the three listeners' handlers.
@@ -39,6 +51,9 @@ type Server struct {
 	merchantBase string
 	maxBody      int64
 	pages        *pages
+	adminTmpl    *template.Template
+	auth         *operatorAuth
+	wake         func()
 }
 
 // New returns a Server.
@@ -49,6 +64,10 @@ func New(cfg Config) (*Server, error) {
 		payBase:      strings.TrimRight(cfg.PayBaseURL, "/"),
 		merchantBase: strings.TrimRight(cfg.MerchantBaseURL, "/"),
 		maxBody:      cfg.MaxBodyBytes,
+		wake:         cfg.Wake,
+	}
+	if s.wake == nil {
+		s.wake = func() {}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -59,6 +78,17 @@ func New(cfg Config) (*Server, error) {
 	var err error
 	if s.pages, err = loadPages(); err != nil {
 		return nil, err
+	}
+	if s.adminTmpl, err = loadAdminTemplates(); err != nil {
+		return nil, err
+	}
+	if cfg.AdminToken != "" {
+		if s.auth, err = newOperatorAuth(cfg.AdminToken, cfg.AdminURL, cfg.Service.Now); err != nil {
+			return nil, err
+		}
+	} else {
+		// No token: a random one nobody knows, so every request is refused.
+		s.auth, _ = newOperatorAuth(newNonce()+newNonce(), "", cfg.Service.Now)
 	}
 	return s, nil
 }
@@ -82,4 +112,12 @@ func (s *Server) Pay() http.Handler {
 	mux := http.NewServeMux()
 	s.payRoutes(mux)
 	return s.middleware(payerPages, mux)
+}
+
+// Admin is the operator dashboard, for its own listener (never the payer
+// or API ones).
+func (s *Server) Admin() http.Handler {
+	mux := http.NewServeMux()
+	s.adminRoutes(mux)
+	return s.middleware(adminPages, s.adminGuard(mux))
 }
