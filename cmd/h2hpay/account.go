@@ -133,7 +133,7 @@ func createAccount(ctx context.Context, store gateway.Store, name, keysOut, payo
 
 func accountCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("h2hpay account create", flag.ContinueOnError)
-	data := dataDirFlag(fs, getenv)
+	data := dataFlags(fs, getenv)
 	keysOut := fs.String("keys-out", "", "`directory` to write the merchant's payment key archive to (required)")
 	payoutKeysOut := fs.String("payout-keys-out", "", "`directory` for the payout key archive (default: KEYS-OUT/payout)")
 	name := fs.String("name", "Demo merchant", "merchant `name` shown to payers")
@@ -153,7 +153,7 @@ func accountCreate(ctx context.Context, args []string, getenv func(string) strin
 		fmt.Fprintln(stderr, "h2hpay account create: --notify-hash must be sha1 or sha256")
 		return errUsage
 	}
-	store, _, err := openData(ctx, *data, getenv("H2HPAY_MASTER_KEY"))
+	store, _, err := data.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -175,12 +175,12 @@ func accountCreate(ctx context.Context, args []string, getenv func(string) strin
 
 func accountList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("h2hpay account list", flag.ContinueOnError)
-	data := dataDirFlag(fs, getenv)
+	data := dataFlags(fs, getenv)
 	jsonOut := fs.Bool("json", false, "print a JSON array")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	store, _, err := openData(ctx, *data, getenv("H2HPAY_MASTER_KEY"))
+	store, _, err := data.open(ctx)
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ import (
 // over real HTTP, for operators sizing a node.
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("h2hpay bench", flag.ContinueOnError)
-	data := dataDirFlag(fs, getenv)
+	data := dataFlags(fs, getenv)
 	mode := fs.String("mode", "create", "create (merchant API create calls) or flow (create, card, 3-D Secure, confirm, status, with a notification receiver)")
 	n := fs.Int("n", 0, "operations to run, all signed before the clock starts (default 10000 for create, 1000 for flow)")
 	duration := fs.Duration("duration", 0, "stop after this long even if operations are left (0: run them all)")
@@ -51,7 +51,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 	if *keys == "" || *account == "" || *application == "" {
-		demo := filepath.Join(*data, demoDir)
+		demo := filepath.Join(data.Dir, demoDir)
 		b, err := os.ReadFile(filepath.Join(demo, "account.json"))
 		if err != nil {
 			return errors.New("give --keys, --account and --application, or --data of a sandbox that has its demo account")

@@ -20,9 +20,9 @@ func TestBenchCommand(t *testing.T) {
 		n    int
 	}{{"create", 60}, {"flow", 20}} {
 		var out, errOut syncBuffer
-		err := run(context.Background(), []string{"bench", "--mode", c.mode, "-n", itoa(int64(c.n)), "-c", "4",
+		err := runCLI(t, []string{"bench", "--mode", c.mode, "-n", itoa(int64(c.n)), "-c", "4",
 			"--merchant-url", e.prog.merchant, "--h2h-url", e.prog.h2h,
-			"--keys", e.acct.KeyDir, "--account", e.acct.Account, "--application", e.acct.Application}, noEnv, &out, &errOut)
+			"--keys", e.acct.KeyDir, "--account", e.acct.Account, "--application", e.acct.Application}, &out, &errOut)
 		if err != nil {
 			t.Fatalf("bench %s: %v\n%s", c.mode, err, errOut.String())
 		}

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -332,16 +331,8 @@ func TestNoCardDataAtRest(t *testing.T) {
 			t.Errorf("%s holds the CVC", name)
 		}
 	}
-	files, _ := filepath.Glob(filepath.Join(e.dataDir, "h2hpay.db*"))
-	if len(files) == 0 {
-		t.Fatal("no database files found")
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		check(filepath.Base(f), b)
+	for name, b := range storedBytes(t, e.dataDir) {
+		check(name, b)
 	}
 	logs := e.prog.logs.String()
 	if !strings.Contains(logs, "424242******4242") {

@@ -21,7 +21,7 @@ func runEndpoint(ctx context.Context, args []string, getenv func(string) string,
 
 func endpointAdd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("h2hpay endpoint add", flag.ContinueOnError)
-	data := dataDirFlag(fs, getenv)
+	data := dataFlags(fs, getenv)
 	account := fs.String("account", "", "account `uuid` (required)")
 	kind := fs.String("kind", "", "notification, success or fail (required); success and fail share one redirect list")
 	rawURL := fs.String("url", "", "the endpoint's http(s) `URL` (required)")
@@ -50,7 +50,7 @@ func endpointAdd(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintln(stderr, "h2hpay endpoint add: a notification URL may not have a #fragment: it never reaches the server, and the signed query would be lost with it")
 		return errUsage
 	}
-	store, _, err := openData(ctx, *data, getenv("H2HPAY_MASTER_KEY"))
+	store, _, err := data.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -75,13 +75,13 @@ func endpointAdd(ctx context.Context, args []string, getenv func(string) string,
 
 func endpointList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("h2hpay endpoint list", flag.ContinueOnError)
-	data := dataDirFlag(fs, getenv)
+	data := dataFlags(fs, getenv)
 	account := fs.String("account", "", "only this account's endpoints")
 	jsonOut := fs.Bool("json", false, "print a JSON array")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	store, _, err := openData(ctx, *data, getenv("H2HPAY_MASTER_KEY"))
+	store, _, err := data.open(ctx)
 	if err != nil {
 		return err
 	}

@@ -613,10 +613,8 @@ func TestIT13_NoCardDataInArtefacts(t *testing.T) {
 	if strings.Contains(logs, bigPaRes[:200]) {
 		t.Error("the 2 KB PaRes is in the log")
 	}
-	files, _ := filepath.Glob(filepath.Join(e.dataDir, "h2hpay.db*"))
-	for _, f := range files {
-		b, _ := os.ReadFile(f)
-		check(filepath.Base(f), b)
+	for name, b := range storedBytes(t, e.dataDir) {
+		check(name, b)
 	}
 	if !strings.Contains(logs, `msg="request failed"`) {
 		t.Error("the internal error was not logged")

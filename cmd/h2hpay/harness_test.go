@@ -70,11 +70,7 @@ func (p *program) start(merchant, h2h, pay string) {
 	args = append(args, p.extra...)
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel, p.done, p.stdout = cancel, make(chan error, 1), &syncBuffer{}
-	env := map[string]string{}
-	for k, v := range p.env {
-		env[k] = v
-	}
-	getenv := func(k string) string { return env[k] }
+	getenv := envOf(p.t, args, p.env)
 	go func() { p.done <- run(ctx, args, getenv, p.stdout, p.logs) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -135,7 +131,7 @@ func noEnv(string) string { return "" }
 func cli(t *testing.T, args ...string) string {
 	t.Helper()
 	var out, errOut syncBuffer
-	if err := run(context.Background(), args, noEnv, &out, &errOut); err != nil {
+	if err := runCLI(t, args, &out, &errOut); err != nil {
 		t.Fatalf("h2hpay %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
 	}
 	return out.String()

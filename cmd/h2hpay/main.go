@@ -1,6 +1,6 @@
 // Command h2hpay is the h2hpay gateway and its tools:
 //
-//	h2hpay serve      run the gateway (merchant API, H2H API, payer pages)
+//	h2hpay serve      run the gateway (merchant API, H2H API, payer pages, operator dashboard)
 //	h2hpay sandbox    the gateway on embedded SQLite plus a demo merchant shop
 //	h2hpay account    create and list merchant accounts and their keys
 //	h2hpay endpoint   register the cabinet's redirect and notification URLs
@@ -45,8 +45,9 @@ var errUsage = errors.New("usage")
 const usage = `h2hpay — a self-hostable AliKassa 2.0 compatible host-to-host card payment gateway
 
 Usage:
-  h2hpay serve     [flags]   run the gateway: merchant API, H2H API, payer pages
-  h2hpay sandbox   [flags]   the gateway on embedded SQLite with a demo account and demo shop
+  h2hpay serve     [flags]   run the gateway: merchant API, H2H API, payer pages, and the operator
+                             dashboard when --admin-token (or H2HPAY_ADMIN_TOKEN) is set
+  h2hpay sandbox   [flags]   the gateway on embedded SQLite with a demo account, demo shop and dashboard
   h2hpay account create --keys-out DIR [--payout-keys-out DIR] [--name NAME] [--service CODE]... [--json]
   h2hpay account list [--json]
   h2hpay endpoint add --account UUID --kind notification|success|fail --url URL [--id N] [--json]
@@ -136,13 +137,4 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 		return errUsage
 	}
 	return nil
-}
-
-// dataDirFlag registers --data with its environment default.
-func dataDirFlag(fs *flag.FlagSet, getenv func(string) string) *string {
-	def := getenv("H2HPAY_DATA")
-	if def == "" {
-		def = "./h2hpay-data"
-	}
-	return fs.String("data", def, "data `directory`: the SQLite database and the gateway's keys (env H2HPAY_DATA)")
 }

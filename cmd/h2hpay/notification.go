@@ -20,7 +20,7 @@ func runNotification(ctx context.Context, args []string, getenv func(string) str
 // retried and when, and what was given up on — the operator's view at 3 a.m.
 func notificationList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("h2hpay notification list", flag.ContinueOnError)
-	data := dataDirFlag(fs, getenv)
+	data := dataFlags(fs, getenv)
 	account := fs.String("account", "", "only this account's notifications")
 	payment := fs.String("payment", "", "only this payment's (uuid)")
 	status := fs.String("status", "", "only pending, delivered or failed")
@@ -35,7 +35,7 @@ func notificationList(ctx context.Context, args []string, getenv func(string) st
 		fmt.Fprintln(stderr, "h2hpay notification list: --status must be pending, delivered or failed")
 		return errUsage
 	}
-	store, _, err := openData(ctx, *data, getenv("H2HPAY_MASTER_KEY"))
+	store, _, err := data.open(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"database/sql"
 	"time"
 
 	"context"
 	"github.com/h2hpay/h2hpay"
 	"github.com/h2hpay/h2hpay/internal/testing/payer"
 	"io"
-	_ "modernc.org/sqlite"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -65,8 +63,8 @@ func TestNotificationURLFragment(t *testing.T) {
 	code, ans := e.createRaw([]byte(b), e.acct.Account, sign(t, e.acct.Key, []byte(b)))
 	merchantError(t, code, ans, 400, "notification_endpoint_url")
 	var out, errOut syncBuffer
-	err := run(context.Background(), []string{"endpoint", "add", "--data", e.dataDir, "--account", e.acct.Account,
-		"--kind", "notification", "--url", "http://127.0.0.1:9/n#f"}, noEnv, &out, &errOut)
+	err := runCLI(t, []string{"endpoint", "add", "--data", e.dataDir, "--account", e.acct.Account,
+		"--kind", "notification", "--url", "http://127.0.0.1:9/n#f"}, &out, &errOut)
 	if err == nil || !strings.Contains(errOut.String(), "fragment") {
 		t.Errorf("endpoint add with a fragment: %v %s", err, errOut.String())
 	}
@@ -108,7 +106,7 @@ func TestServiceKinds(t *testing.T) {
 
 	var out, errOut syncBuffer
 	for _, bad := range []string{"x y:RUB", "payment_card_rub_hpp:RUBLE", "Payment_Card", "payment_card_pkr_hpp,payment_card_rub_hpp"} {
-		if err := run(context.Background(), []string{"account", "create", "--data", dataDir, "--keys-out", t.TempDir(), "--service", bad}, noEnv, &out, &errOut); err == nil {
+		if err := runCLI(t, []string{"account", "create", "--data", dataDir, "--keys-out", t.TempDir(), "--service", bad}, &out, &errOut); err == nil {
 			t.Errorf("account create --service %q accepted", bad)
 		}
 	}
@@ -208,18 +206,7 @@ func TestExpiryWithoutRequests(t *testing.T) {
 	t.Parallel()
 	e := newE2E(t)
 	created, _ := e.newPayment()
-	db, err := sql.Open("sqlite", filepath.Join(e.dataDir, "h2hpay.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(`PRAGMA busy_timeout = 10000`); err != nil {
-		t.Fatal(err)
-	}
-	past := time.Now().Add(-time.Second).UnixMicro()
-	if _, err := db.Exec(`UPDATE payments SET expires_at = ? WHERE uuid = ?`, past, created.UUID); err != nil {
-		t.Fatal(err)
-	}
+	setExpiry(t, e.dataDir, created.UUID, time.Now().Add(-time.Second))
 	waitFor(t, "the expiry notification", 10*time.Second, func() bool { return len(e.shop.notifications(created.ID)) == 1 })
 	if got := e.shop.notifications(created.ID); got[0] != "cancel" {
 		t.Fatalf("notified %v", got)
@@ -248,7 +235,7 @@ func TestCabinetRefusesBadServiceSettings(t *testing.T) {
 		{"--service", "payment_card_rub_hpp", "--min", "100", "--max", "10"},
 	} {
 		var out, errOut syncBuffer
-		if err := run(context.Background(), append([]string{"service", "set", "--data", dataDir, "--account", a.Account}, args...), noEnv, &out, &errOut); err == nil {
+		if err := runCLI(t, append([]string{"service", "set", "--data", dataDir, "--account", a.Account}, args...), &out, &errOut); err == nil {
 			t.Errorf("service set %v accepted: %s", args, out.String())
 		}
 	}
@@ -282,15 +269,7 @@ func TestHostedPageNeverDeadEnds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("sqlite", filepath.Join(e.dataDir, "h2hpay.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.Exec(`PRAGMA busy_timeout = 10000`)
-	if _, err := db.Exec(`UPDATE payments SET expires_at = ? WHERE uuid = ?`, time.Now().Add(-time.Second).UnixMicro(), created.UUID); err != nil {
-		t.Fatal(err)
-	}
+	setExpiry(t, e.dataDir, created.UUID, time.Now().Add(-time.Second))
 	late, err := b.Submit(ctx, ret, "", e.prog.pay)
 	if err != nil || late.Status != http.StatusSeeOther || late.Header.Get("Location") != "/"+created.UUID {
 		t.Fatalf("the late return answered %d %s", late.Status, late.Header.Get("Location"))

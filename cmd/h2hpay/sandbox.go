@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -10,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -26,13 +29,18 @@ const demoDir = "demo-merchant"
 func runSandbox(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("h2hpay sandbox", flag.ContinueOnError)
 	var cfg serveConfig
-	data := dataDirFlag(fs, getenv)
+	data := dataFlags(fs, getenv)
 	cfg.register(fs, getenv)
 	shopAddr := fs.String("shop-addr", "127.0.0.1:8000", "listen `address` of the demo merchant shop")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	cfg.dataDir = *data
+	cfg.data, cfg.dataDir = data, data.Dir
+	if cfg.admin.token == "" {
+		// The sandbox always has its dashboard: a fresh token each run,
+		// printed below with the login link.
+		cfg.admin.token = newAdminToken()
+	}
 	g, err := startGateway(ctx, cfg, stdout, stderr)
 	if err != nil {
 		return err
@@ -63,11 +71,22 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	fmt.Fprintf(stdout, "h2hpay: %-12s on %s\n", "demo shop", shopURL)
 	fmt.Fprintf(stdout, "\n  Open %s/ and pay with 4242 4242 4242 4242 (paid) or 5555 5555 5555 4444 (fail).\n", shopURL)
-	fmt.Fprintf(stdout, "  Account %s, application %s, keys in %s.\n  Stop with Ctrl-C.\n\n", demo.Account, demo.Application, keys)
+	fmt.Fprintf(stdout, "  Account %s, application %s, keys in %s.\n", demo.Account, demo.Application, keys)
+	if admin, ok := g.addrs["admin"]; ok {
+		fmt.Fprintf(stdout, "  Operator dashboard: %s/login?token=%s\n", admin, url.QueryEscape(cfg.admin.token))
+	}
+	fmt.Fprintf(stdout, "  Stop with Ctrl-C.\n\n")
 	err = g.wait(ctx)
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return errors.Join(err, shopServer.Shutdown(sctx))
+}
+
+// newAdminToken is a random dashboard token (32 URL-safe characters).
+func newAdminToken() string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // demoAccount is the sandbox's account.json.

@@ -55,7 +55,7 @@ func TestSandboxBinary(t *testing.T) {
 func startSandbox(t *testing.T, bin, data string) (string, func()) {
 	t.Helper()
 	cmd := exec.Command(bin, "sandbox", "--data", data, "--merchant-addr", "127.0.0.1:0", "--h2h-addr", "127.0.0.1:0",
-		"--pay-addr", "127.0.0.1:0", "--shop-addr", "127.0.0.1:0")
+		"--pay-addr", "127.0.0.1:0", "--shop-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -19,12 +18,12 @@ import (
 	"github.com/h2hpay/h2hpay/internal/delivery"
 	"github.com/h2hpay/h2hpay/internal/gateway"
 	"github.com/h2hpay/h2hpay/internal/server"
-	"github.com/h2hpay/h2hpay/internal/sqlite"
 	"github.com/h2hpay/h2hpay/internal/vault"
 )
 
 // serveConfig is everything `serve` (and `sandbox`) is configured with.
 type serveConfig struct {
+	data         *dataConfig
 	dataDir      string
 	merchantAddr string
 	h2hAddr      string
@@ -35,7 +34,14 @@ type serveConfig struct {
 	logFormat    string
 	notify       notifyFlags
 	maxBody      int64
-	masterKeyEnv string
+	admin        adminFlags
+}
+
+// adminFlags configure the operator dashboard's listener.
+type adminFlags struct {
+	addr  string // "" = no dashboard
+	token string // "" = no dashboard
+	url   string // public base URL, when behind a proxy; https makes the cookie Secure
 }
 
 type notifyFlags struct {
@@ -56,18 +62,20 @@ func (c *serveConfig) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.DurationVar(&c.notify.giveUp, "notify-give-up", delivery.DefaultGiveUpAfter, "stop retrying a notification this long after its first attempt")
 	fs.DurationVar(&c.notify.timeout, "notify-timeout", delivery.DefaultTimeout, "time a merchant's notification endpoint has to answer")
 	fs.Int64Var(&c.maxBody, "max-body", server.DefaultMaxBodyBytes, "largest API request body in `bytes`")
-	c.masterKeyEnv = getenv("H2HPAY_MASTER_KEY")
+	fs.StringVar(&c.admin.addr, "admin-addr", "127.0.0.1:8090", "listen `address` of the operator dashboard; \"\" turns it off")
+	fs.StringVar(&c.admin.token, "admin-token", getenv("H2HPAY_ADMIN_TOKEN"), "the operator dashboard's `token`, at least 16 characters; without one the dashboard does not start (env H2HPAY_ADMIN_TOKEN)")
+	fs.StringVar(&c.admin.url, "admin-url", getenv("H2HPAY_ADMIN_URL"), "public base `URL` of the dashboard when a proxy serves it; https makes its session cookie Secure (env H2HPAY_ADMIN_URL)")
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("h2hpay serve", flag.ContinueOnError)
 	var cfg serveConfig
-	data := dataDirFlag(fs, getenv)
+	data := dataFlags(fs, getenv)
 	cfg.register(fs, getenv)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	cfg.dataDir = *data
+	cfg.data, cfg.dataDir = data, data.Dir
 	g, err := startGateway(ctx, cfg, stdout, stderr)
 	if err != nil {
 		return err
@@ -88,7 +96,7 @@ func (g *runningGateway) wait(ctx context.Context) error {
 // runningGateway is a started gateway: three listeners, the notification
 // worker and the expirer, on one store.
 type runningGateway struct {
-	store    *sqlite.Store
+	store    gateway.Store
 	svc      *gateway.Service
 	log      *slog.Logger
 	servers  []*http.Server
@@ -125,22 +133,6 @@ func parseSchedule(s string) ([]time.Duration, error) {
 	return out, nil
 }
 
-// openData opens the database and the master key of a data directory.
-func openData(ctx context.Context, dataDir, masterKeyEnv string) (*sqlite.Store, vault.MasterKey, error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, nil, err
-	}
-	key, err := vault.LoadOrCreateMasterKey(filepath.Join(dataDir, "keys", "master.key"), masterKeyEnv)
-	if err != nil {
-		return nil, nil, fmt.Errorf("master key: %w", err)
-	}
-	store, err := sqlite.Open(ctx, filepath.Join(dataDir, "h2hpay.db"))
-	if err != nil {
-		return nil, nil, fmt.Errorf("database: %w", err)
-	}
-	return store, key, nil
-}
-
 // startGateway binds the three listeners (so a bad address fails here, not
 // later), then serves on them until shutdown.
 func startGateway(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (*runningGateway, error) {
@@ -152,7 +144,7 @@ func startGateway(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer
 	if err != nil {
 		return nil, err
 	}
-	store, master, err := openData(ctx, cfg.dataDir, cfg.masterKeyEnv)
+	store, master, err := cfg.data.open(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +161,16 @@ func startGateway(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer
 		}
 		store.Close()
 	}
-	for name, addr := range map[string]string{"merchant": cfg.merchantAddr, "h2h": cfg.h2hAddr, "pay": cfg.payAddr} {
+	addrs := map[string]string{"merchant": cfg.merchantAddr, "h2h": cfg.h2hAddr, "pay": cfg.payAddr}
+	dashboard := cfg.admin.addr != "" && cfg.admin.token != ""
+	if dashboard {
+		if len(cfg.admin.token) < server.MinAdminTokenLen {
+			closeAll()
+			return nil, fmt.Errorf("--admin-token: the token must be at least %d characters", server.MinAdminTokenLen)
+		}
+		addrs["admin"] = cfg.admin.addr
+	}
+	for name, addr := range addrs {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			closeAll()
@@ -206,23 +207,31 @@ func startGateway(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer
 		Schedule:    schedule,
 		GiveUpAfter: cfg.notify.giveUp,
 	})
-	srv, err := server.New(server.Config{Service: svc, Logger: logger, PayBaseURL: payURL, MerchantBaseURL: merchantURL, MaxBodyBytes: cfg.maxBody})
+	srv, err := server.New(server.Config{Service: svc, Logger: logger, PayBaseURL: payURL, MerchantBaseURL: merchantURL, MaxBodyBytes: cfg.maxBody,
+		AdminToken: cfg.admin.token, AdminURL: cfg.admin.url, Wake: func() { worker.Wake() }})
 	if err != nil {
 		closeAll()
 		return nil, err
 	}
 
-	g := &runningGateway{store: store, svc: svc, log: logger, addrs: map[string]string{}, errs: make(chan error, 3)}
+	g := &runningGateway{store: store, svc: svc, log: logger, addrs: map[string]string{}, errs: make(chan error, 8)}
 	bgCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	g.cancelBG = cancel
-	for _, l := range []struct {
+	listeners := []struct {
 		name, label string
 		h           http.Handler
 	}{
 		{"merchant", "merchant API", srv.Merchant()},
 		{"h2h", "H2H API", srv.H2H()},
 		{"pay", "payer pages", srv.Pay()},
-	} {
+	}
+	if dashboard {
+		listeners = append(listeners, struct {
+			name, label string
+			h           http.Handler
+		}{"admin", "dashboard", srv.Admin()})
+	}
+	for _, l := range listeners {
 		hs := &http.Server{
 			Handler:           l.h,
 			ReadHeaderTimeout: 10 * time.Second, // slow clients time out
@@ -245,6 +254,12 @@ func startGateway(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer
 	if cfg.payURL != "" {
 		fmt.Fprintf(stdout, "h2hpay: payer pages public URL %s\n", payURL)
 	}
+	switch {
+	case cfg.admin.addr == "":
+		fmt.Fprintln(stdout, "h2hpay: operator dashboard off (--admin-addr \"\")")
+	case !dashboard:
+		fmt.Fprintf(stdout, "h2hpay: operator dashboard off: set --admin-token or H2HPAY_ADMIN_TOKEN to serve it on %s\n", cfg.admin.addr)
+	}
 	g.bg.Add(3)
 	go func() { defer g.bg.Done(); worker.Run(bgCtx) }()
 	go func() {
@@ -255,7 +270,7 @@ func startGateway(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer
 		defer g.bg.Done()
 		every(bgCtx, time.Second, payouts, logger, "sending payouts", svc.ProcessPayouts)
 	}()
-	logger.Info("gateway started", "data", cfg.dataDir, "version", version())
+	logger.Info("gateway started", "data", cfg.dataDir, "database", cfg.data.describe(), "version", version())
 	return g, nil
 }
 

@@ -47,7 +47,7 @@ func parseCommission(s string) (bp int64, fixed money.Amount, err error) {
 // amount limits.
 func serviceSet(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("h2hpay service set", flag.ContinueOnError)
-	data := dataDirFlag(fs, getenv)
+	data := dataFlags(fs, getenv)
 	account := fs.String("account", "", "account `uuid` (required)")
 	code := fs.String("service", "", "service `code`, e.g. payment_card_rub_hpp (required)")
 	commission := fs.String("commission", "", "the gateway's commission: `2.5%`, 2.5%+10 or a fixed 10 (default: keep, 0 for a new service)")
@@ -60,7 +60,7 @@ func serviceSet(ctx context.Context, args []string, getenv func(string) string, 
 		fmt.Fprintln(stderr, "h2hpay service set: --account and a valid --service are required")
 		return errUsage
 	}
-	store, _, err := openData(ctx, *data, getenv("H2HPAY_MASTER_KEY"))
+	store, _, err := data.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -125,13 +125,13 @@ func limitsText(s gateway.AccountService) string {
 
 func serviceList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("h2hpay service list", flag.ContinueOnError)
-	data := dataDirFlag(fs, getenv)
+	data := dataFlags(fs, getenv)
 	account := fs.String("account", "", "account `uuid` (required)")
 	jsonOut := fs.Bool("json", false, "print a JSON array")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	store, _, err := openData(ctx, *data, getenv("H2HPAY_MASTER_KEY"))
+	store, _, err := data.open(ctx)
 	if err != nil {
 		return err
 	}
