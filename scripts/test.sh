@@ -26,8 +26,10 @@ if [ "${SKIP_INSTALL:-}" != 1 ]; then
   SUDO=
   [ "$(id -u)" = 0 ] || SUDO=sudo
   APT=($SUDO env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=600)
-  # openssl: key-format tests; php-cli: the docs' PHP verifier in the signature tests.
-  want=(openssl php-cli ca-certificates)
+  # openssl: key-format tests; php-cli: the docs' PHP verifier in the signature
+  # tests; postgresql: the throwaway server the PostgreSQL store and the second
+  # end-to-end pass run on; chromium: the browser tests.
+  want=(openssl php-cli ca-certificates postgresql chromium fonts-dejavu-core)
   missing=()
   for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -41,11 +43,21 @@ if [ "${SKIP_INSTALL:-}" != 1 ]; then
   "$CONF/install-deps.sh"
 fi
 
+step "starting a throwaway PostgreSQL on 127.0.0.1"
+PGDIR=$(mktemp -d /tmp/h2hpay-pg.XXXXXX)
+trap 'scripts/postgres.sh stop "$PGDIR" >/dev/null 2>&1 || true; rm -rf "$PGDIR"' EXIT
+pgenv=$(scripts/postgres.sh start "$PGDIR")
+eval "$pgenv"
+export H2HPAY_TEST_POSTGRES
+
 step "go vet"
 go vet ./...
 
-step "go test -race"
+step "go test -race (SQLite and PostgreSQL stores, end-to-end on SQLite)"
 go test -race -count=1 ./...
+
+step "end-to-end tests again, on PostgreSQL (with two gateway instances on one database)"
+H2HPAY_E2E_POSTGRES=$H2HPAY_TEST_POSTGRES go test -race -count=1 ./cmd/h2hpay/
 
 step "conformance: the docs' client code against h2hpay serve"
 scripts/conformance.sh
