@@ -41,9 +41,26 @@ func TestBenchCommand(t *testing.T) {
 			t.Errorf("no human report:\n%s", out.String())
 		}
 	}
+	// Two instances' worth of URLs (here the same one twice), and a seed.
+	var two, twoErr syncBuffer
+	if err := runCLI(t, []string{"bench", "--mode", "flow", "-n", "6", "-c", "2", "--merchant-url", e.prog.merchant + "," + e.prog.merchant,
+		"--h2h-url", e.prog.h2h + "," + e.prog.h2h, "--keys", e.acct.KeyDir, "--account", e.acct.Account, "--application", e.acct.Application, "--json"},
+		&two, &twoErr); err != nil || !strings.Contains(two.String(), `"instances":2`) || !strings.Contains(two.String(), `"ok":6`) {
+		t.Errorf("two instances: %v %s %s", err, two.String(), twoErr.String())
+	}
+	var seed, seedErr syncBuffer
+	if err := runCLI(t, []string{"bench", "seed", "--data", e.dataDir, "--account", e.acct.Account, "--payments", "300"}, &seed, &seedErr); err != nil ||
+		!strings.Contains(seed.String(), "added 300 payments") {
+		t.Errorf("seed: %v %s %s", err, seed.String(), seedErr.String())
+	}
+	h, err := e.client.PaymentHistory(context.Background(), nil)
+	if err != nil || h.Meta.Total < 300 {
+		t.Errorf("history after the seed: %v %v", h, err)
+	}
+
 	// Not at someone else's server by mistake.
 	var out, errOut syncBuffer
-	err := run(context.Background(), []string{"bench", "--merchant-url", "http://203.0.113.7:8080", "--keys", e.acct.KeyDir,
+	err = run(context.Background(), []string{"bench", "--merchant-url", "http://203.0.113.7:8080", "--keys", e.acct.KeyDir,
 		"--account", e.acct.Account, "--application", e.acct.Application}, noEnv, &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), "allow-remote") {
 		t.Errorf("a remote target: %v", err)

@@ -57,6 +57,7 @@ Usage:
   h2hpay notification list [--status pending|delivered|failed] [--account UUID] [--payment UUID] [--json]
   h2hpay bench [--mode create|flow] [-n N] [-c N] [--merchant-url URL --h2h-url URL]
                                   load a running gateway (loopback only unless --allow-remote)
+  h2hpay bench seed --account UUID --payments N   add N old final payments, to measure a large history
   h2hpay version
 
 Every command takes --data DIR (default ./h2hpay-data, env H2HPAY_DATA).

@@ -40,7 +40,10 @@ const (
 
 // Config is one run.
 type Config struct {
-	Client      *h2hpay.Client
+	// Clients are one per gateway instance; operation i goes to
+	// Clients[i % len(Clients)], and in flow mode its steps alternate
+	// between instances, as behind a load balancer.
+	Clients     []*h2hpay.Client
 	Mode        Mode
 	Requests    int           // operations to run (and to sign beforehand)
 	Duration    time.Duration // stop after this long even if Requests are left; 0 = no limit
@@ -71,6 +74,7 @@ type Percentiles struct {
 type Report struct {
 	Mode        Mode                   `json:"mode"`
 	Concurrency int                    `json:"concurrency"`
+	Instances   int                    `json:"instances"`
 	Ops         int                    `json:"ops"` // operations finished (ok or not)
 	OK          int                    `json:"ok"`  // operations that ended as expected
 	Seconds     float64                `json:"seconds"`
@@ -138,7 +142,7 @@ func shorten(s string) string {
 
 // Run runs the benchmark.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
-	if cfg.Client == nil || cfg.Requests <= 0 {
+	if len(cfg.Clients) == 0 || cfg.Requests <= 0 {
 		return nil, errors.New("bench: a client and a positive number of requests are needed")
 	}
 	if cfg.Concurrency <= 0 {
@@ -200,7 +204,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				if cfg.Mode == ModeCreate {
 					ok = createOnce(runCtx, rec, prepared[i])
 				} else {
-					ok = flowOnce(runCtx, cfg, rec, payer, recv, prepared[i])
+					// The next steps go to the next instance.
+					ok = flowOnce(runCtx, cfg, cfg.Clients[(i+1)%len(cfg.Clients)], rec, payer, recv, prepared[i])
 				}
 				rec.ops.Add(1)
 				if ok {
@@ -213,7 +218,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	elapsed := time.Since(start)
 	stopProgress()
 
-	rep := &Report{Mode: cfg.Mode, Concurrency: cfg.Concurrency, Ops: int(rec.ops.Load()), OK: int(rec.ok.Load()),
+	rep := &Report{Mode: cfg.Mode, Concurrency: cfg.Concurrency, Instances: len(cfg.Clients), Ops: int(rec.ops.Load()), OK: int(rec.ok.Load()),
 		Seconds: elapsed.Seconds(), Errors: rec.errs, Latency: map[string]Percentiles{}, SignSeconds: signTime.Seconds()}
 	rep.PerSecond = float64(rep.Ops) / elapsed.Seconds()
 	for step, ds := range rec.lat {
@@ -249,7 +254,7 @@ func prepare(cfg Config, recv *receiver) ([]*h2hpay.PreparedPayment, error) {
 				if recv != nil {
 					params.NotificationEndpointURL = recv.url + "/notify"
 				}
-				p, err := cfg.Client.PrepareCreatePayment(params)
+				p, err := cfg.Clients[i%len(cfg.Clients)].PrepareCreatePayment(params)
 				if err != nil {
 					once.Do(func() { firstErr = err })
 					return
@@ -278,7 +283,7 @@ func createOnce(ctx context.Context, rec *recorder, p *h2hpay.PreparedPayment) b
 var hiddenRE = regexp.MustCompile(`<input type="hidden" name="(PaRes|MD)" value="([^"]*)">`)
 
 // flowOnce is one whole H2H payment.
-func flowOnce(ctx context.Context, cfg Config, rec *recorder, payer *http.Client, recv *receiver, p *h2hpay.PreparedPayment) bool {
+func flowOnce(ctx context.Context, cfg Config, client *h2hpay.Client, rec *recorder, payer *http.Client, recv *receiver, p *h2hpay.PreparedPayment) bool {
 	begin := time.Now()
 	step := func(name string, f func() error) bool {
 		t := time.Now()
@@ -297,7 +302,7 @@ func flowOnce(ctx context.Context, cfg Config, rec *recorder, payer *http.Client
 	}
 	var redirect *h2hpay.Redirect
 	if !step("card", func() (err error) {
-		redirect, err = cfg.Client.SubmitCard(ctx, &h2hpay.CardParams{PaymentUUID: created.UUID, ReturnURL: recv.url + "/return",
+		redirect, err = client.SubmitCard(ctx, &h2hpay.CardParams{PaymentUUID: created.UUID, ReturnURL: recv.url + "/return",
 			Number: cfg.Card, ExpMonth: "12", ExpYear: strconv.Itoa(time.Now().Year() + 3), CVC: "123"})
 		return err
 	}) {
@@ -308,13 +313,13 @@ func flowOnce(ctx context.Context, cfg Config, rec *recorder, payer *http.Client
 		return false
 	}
 	data := map[string]string{"PaRes": fields.Get("PaRes"), "MD": fields.Get("MD")}
-	if !step("confirm", func() error { return cfg.Client.Confirm(ctx, created.UUID, data) }) {
+	if !step("confirm", func() error { return client.Confirm(ctx, created.UUID, data) }) {
 		return false
 	}
 	recv.confirmed(created.ID, time.Now())
 	var status *h2hpay.Payment
 	if !step("status", func() (err error) {
-		status, err = cfg.Client.PaymentStatus(ctx, &h2hpay.PaymentStatusParams{UUID: created.UUID})
+		status, err = client.PaymentStatus(ctx, &h2hpay.PaymentStatusParams{UUID: created.UUID})
 		return err
 	}) {
 		return false
