@@ -1,6 +1,9 @@
 package gateway
 
 import (
+	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/h2hpay/h2hpay/internal/money"
@@ -68,6 +71,54 @@ func (t *LedgerTransaction) Sum() money.Amount {
 		s += e.Amount
 	}
 	return s
+}
+
+// WalletChange checks t as a movement of account's wallet for the payment
+// paymentID or the payout payoutID (one of them 0, or both for a payout not
+// stored yet): t names that account and that object (or 0: the store fills
+// it in) and no other, has a kind, a currency and entries, every entry has
+// a book, the entries sum to zero, and none is on another merchant's book.
+// It returns the net change to the account's available and reserved
+// books. Every store applies ledger transactions through it, so the rules
+// are the same on every database.
+func (t *LedgerTransaction) WalletChange(account string, paymentID, payoutID int64) (available, reserved money.Amount, err error) {
+	switch {
+	case t.AccountUUID != account:
+		return 0, 0, fmt.Errorf("ledger transaction of account %q written with account %s", t.AccountUUID, account)
+	case t.Kind == "":
+		return 0, 0, errors.New("ledger transaction without a kind")
+	case t.Currency == "":
+		return 0, 0, errors.New("ledger transaction without a currency")
+	case len(t.Entries) == 0:
+		return 0, 0, errors.New("ledger transaction without entries")
+	case paymentID != 0 && t.PaymentID != 0 && t.PaymentID != paymentID:
+		return 0, 0, fmt.Errorf("ledger transaction of payment %d written with payment %d", t.PaymentID, paymentID)
+	case paymentID == 0 && t.PaymentID != 0:
+		return 0, 0, fmt.Errorf("ledger transaction of payment %d written with a payout", t.PaymentID)
+	case payoutID != 0 && t.PayoutID != 0 && t.PayoutID != payoutID:
+		return 0, 0, fmt.Errorf("ledger transaction of payout %d written with payout %d", t.PayoutID, payoutID)
+	case payoutID == 0 && t.PayoutID != 0:
+		return 0, 0, fmt.Errorf("ledger transaction of payout %d written with a payment", t.PayoutID)
+	}
+	avail, res := MerchantAvailable(account), MerchantReserved(account)
+	var sum money.Amount
+	for i, e := range t.Entries {
+		switch {
+		case e.Book == "":
+			return 0, 0, fmt.Errorf("ledger entry %d without a book", i)
+		case e.Book == avail:
+			available += e.Amount
+		case e.Book == res:
+			reserved += e.Amount
+		case strings.HasPrefix(string(e.Book), "merchant:"):
+			return 0, 0, fmt.Errorf("ledger entry %d on book %s, not of account %s", i, e.Book, account)
+		}
+		sum += e.Amount
+	}
+	if sum != 0 {
+		return 0, 0, fmt.Errorf("unbalanced ledger transaction: entries sum to %d minor units, not 0", int64(sum))
+	}
+	return available, reserved, nil
 }
 
 // Balance is an account's wallet as the ledger has it.

@@ -71,28 +71,8 @@ func (s *Service) CreatePayment(ctx context.Context, k *AccountKeys, r CreatePay
 		Lifetime:    DefaultLifetime,
 	}
 
-	if !v.Has("amount") {
-		switch a, err := money.Parse(r.Amount); {
-		case r.Amount == "":
-			v.Add("amount", "The amount field is required.")
-		case err != nil:
-			v.Add("amount", "The amount must be a number with at most 2 decimal places, like 500 or 500.00.")
-		case a <= 0:
-			v.Add("amount", "The amount must be greater than 0.")
-		default:
-			p.Amount = a
-		}
-	}
-	if !v.Has("order_id") {
-		switch {
-		case r.OrderID == "":
-			v.Add("order_id", "The order id field is required.")
-		case utf8.RuneCountInString(r.OrderID) > 128:
-			v.Add("order_id", "The order id may not be greater than 128 characters.")
-		default:
-			p.OrderID = r.OrderID
-		}
-	}
+	p.Amount = requiredAmount(&v, r.Amount)
+	p.OrderID = requiredOrderID(&v, r.OrderID)
 	if !v.Has("service") {
 		switch {
 		case r.Service == "":
@@ -281,6 +261,41 @@ func (s *Service) Payment(ctx context.Context, k *AccountKeys, l PaymentLookup) 
 		}
 	}
 	return p, nil
+}
+
+// requiredAmount reads a required, positive amount (api-notes §10); 0 when
+// it is not one, with the problem recorded.
+func requiredAmount(v *Validation, raw string) money.Amount {
+	if v.Has("amount") {
+		return 0
+	}
+	switch a, err := money.Parse(raw); {
+	case raw == "":
+		v.Add("amount", "The amount field is required.")
+	case err != nil:
+		v.Add("amount", "The amount must be a number with at most 2 decimal places, like 500 or 500.00.")
+	case a <= 0:
+		v.Add("amount", "The amount must be greater than 0.")
+	default:
+		return a
+	}
+	return 0
+}
+
+// requiredOrderID reads a required order_id of at most 128 characters.
+func requiredOrderID(v *Validation, raw string) string {
+	if v.Has("order_id") {
+		return ""
+	}
+	switch {
+	case raw == "":
+		v.Add("order_id", "The order id field is required.")
+	case utf8.RuneCountInString(raw) > 128:
+		v.Add("order_id", "The order id may not be greater than 128 characters.")
+	default:
+		return raw
+	}
+	return ""
 }
 
 // checkLimits applies a service's amount bounds.

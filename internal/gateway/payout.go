@@ -7,10 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/h2hpay/h2hpay/internal/card"
-	"github.com/h2hpay/h2hpay/internal/money"
 )
 
 // CreatePayoutRequest is the merchant API's POST /v1/payout (api-notes
@@ -52,28 +50,8 @@ func (s *Service) CreatePayout(ctx context.Context, k *AccountKeys, r CreatePayo
 	now := s.Now()
 	po := &Payout{UUID: newUUID(), AccountUUID: k.Account.UUID, Status: StatusWait, ProcessState: AuthNone,
 		Customer: r.Customer, Extra: r.Extra, CreatedAt: now, UpdatedAt: now}
-	if !v.Has("amount") {
-		switch a, err := money.Parse(r.Amount); {
-		case r.Amount == "":
-			v.Add("amount", "The amount field is required.")
-		case err != nil:
-			v.Add("amount", "The amount must be a number with at most 2 decimal places, like 1000 or 1000.44.")
-		case a <= 0:
-			v.Add("amount", "The amount must be greater than 0.")
-		default:
-			po.Amount = a
-		}
-	}
-	if !v.Has("order_id") {
-		switch {
-		case r.OrderID == "":
-			v.Add("order_id", "The order id field is required.")
-		case utf8.RuneCountInString(r.OrderID) > 128:
-			v.Add("order_id", "The order id may not be greater than 128 characters.")
-		default:
-			po.OrderID = r.OrderID
-		}
-	}
+	po.Amount = requiredAmount(&v, r.Amount)
+	po.OrderID = requiredOrderID(&v, r.OrderID)
 	var svc *AccountService
 	if !v.Has("service") {
 		var err error

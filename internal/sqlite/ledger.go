@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/h2hpay/h2hpay/internal/gateway"
 	"github.com/h2hpay/h2hpay/internal/money"
@@ -53,51 +52,15 @@ type ledgerWrite struct {
 	before, after money.Amount
 }
 
-// planLedger checks l as a movement of account's wallet for the payment
-// paymentID or the payout payoutID (one of them 0, or both for a payout
-// not inserted yet): l names that account, names that object (or 0: the
-// store fills it in) and no other, has a kind, a currency and at least one entry, its entries have
-// books and sum to zero, and no entry is on another merchant's book.
-// Whether l.Currency is the wallet's is checked against the database.
+// planLedger checks l as a movement of account's wallet (the rules are
+// gateway's: LedgerTransaction.WalletChange). Whether l.Currency is the
+// wallet's is checked against the database.
 func planLedger(l *gateway.LedgerTransaction, account string, paymentID, payoutID int64) (*ledgerPlan, error) {
-	switch {
-	case l.AccountUUID != account:
-		return nil, fmt.Errorf("ledger transaction of account %q written with account %s", l.AccountUUID, account)
-	case l.Kind == "":
-		return nil, errors.New("ledger transaction without a kind")
-	case l.Currency == "":
-		return nil, errors.New("ledger transaction without a currency")
-	case len(l.Entries) == 0:
-		return nil, errors.New("ledger transaction without entries")
-	case paymentID != 0 && l.PaymentID != 0 && l.PaymentID != paymentID:
-		return nil, fmt.Errorf("ledger transaction of payment %d written with payment %d", l.PaymentID, paymentID)
-	case paymentID == 0 && l.PaymentID != 0:
-		return nil, fmt.Errorf("ledger transaction of payment %d written with a payout", l.PaymentID)
-	case payoutID != 0 && l.PayoutID != 0 && l.PayoutID != payoutID:
-		return nil, fmt.Errorf("ledger transaction of payout %d written with payout %d", l.PayoutID, payoutID)
-	case payoutID == 0 && l.PayoutID != 0:
-		return nil, fmt.Errorf("ledger transaction of payout %d written with a payment", l.PayoutID)
+	available, reserved, err := l.WalletChange(account, paymentID, payoutID)
+	if err != nil {
+		return nil, err
 	}
-	p := &ledgerPlan{l: l}
-	available, reserved := gateway.MerchantAvailable(account), gateway.MerchantReserved(account)
-	var sum money.Amount
-	for i, e := range l.Entries {
-		switch {
-		case e.Book == "":
-			return nil, fmt.Errorf("ledger entry %d without a book", i)
-		case e.Book == available:
-			p.available += e.Amount
-		case e.Book == reserved:
-			p.reserved += e.Amount
-		case strings.HasPrefix(string(e.Book), "merchant:"):
-			return nil, fmt.Errorf("ledger entry %d on book %s, not of account %s", i, e.Book, account)
-		}
-		sum += e.Amount
-	}
-	if sum != 0 {
-		return nil, fmt.Errorf("unbalanced ledger transaction: entries sum to %d minor units, not 0", int64(sum))
-	}
-	return p, nil
+	return &ledgerPlan{l: l, available: available, reserved: reserved}, nil
 }
 
 // notPosted fails with gateway.ErrConflict when the payment (or payout) id
