@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"os"
@@ -57,6 +58,21 @@ func (d *dataConfig) open(ctx context.Context) (gateway.Store, vault.MasterKey, 
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("database: %w", err)
+	}
+	// Instances on one database must share the master key: a payment whose
+	// card one instance sealed must open on another. The database keeps a
+	// check of the first key it was used with; a different key is refused
+	// here rather than as a baffling 3-D Secure error at confirm.
+	check := hex.EncodeToString(key.Derive("key-check")[:16])
+	stored, err := store.KeyCheck(ctx, check)
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	if stored != check {
+		store.Close()
+		return nil, nil, fmt.Errorf("the master key differs from the one %s was first used with: every instance on one database needs the same key (H2HPAY_MASTER_KEY, or %s)",
+			d.describe(), filepath.Join(d.Dir, "keys", "master.key"))
 	}
 	return store, key, nil
 }

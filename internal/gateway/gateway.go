@@ -158,12 +158,15 @@ func (b Browser) Merge(fallback Browser) Browser {
 type ThreeDSState string
 
 // none: no card yet; challenge: card stored, payer sent to the challenge;
-// passed / failed: the payer answered the challenge.
+// passed / failed / cancelled: the payer answered the challenge.
 const (
 	ThreeDSNone      ThreeDSState = "none"
 	ThreeDSChallenge ThreeDSState = "challenge"
 	ThreeDSPassed    ThreeDSState = "passed"
 	ThreeDSFailed    ThreeDSState = "failed"
+	// ThreeDSCancelled: the payer cancelled on the 3-D Secure page; for the
+	// payment it is a failed authentication.
+	ThreeDSCancelled ThreeDSState = "cancelled"
 )
 
 // AuthState is where a payment is in its authorization at the acquirer.

@@ -225,6 +225,20 @@ type ChallengeResult struct {
 // changes nothing. After expiry, or once the payment was cancelled, it is a
 // CodeInvalidState error and nothing goes to return_url.
 func (s *Service) AnswerChallenge(ctx context.Context, challengeID string, passed bool) (*ChallengeResult, error) {
+	answer := ThreeDSFailed
+	if passed {
+		answer = ThreeDSPassed
+	}
+	return s.answerChallenge(ctx, challengeID, answer)
+}
+
+// CancelChallenge records that the payer cancelled on the 3-D Secure page:
+// a failed authentication, with its own reason. Otherwise as AnswerChallenge.
+func (s *Service) CancelChallenge(ctx context.Context, challengeID string) (*ChallengeResult, error) {
+	return s.answerChallenge(ctx, challengeID, ThreeDSCancelled)
+}
+
+func (s *Service) answerChallenge(ctx context.Context, challengeID string, answer ThreeDSState) (*ChallengeResult, error) {
 	for {
 		c, err := s.Challenge(ctx, challengeID)
 		if err != nil {
@@ -238,10 +252,7 @@ func (s *Service) AnswerChallenge(ctx context.Context, challengeID string, passe
 			if _, err := Next(PhaseOf(p), EventAnswerChallenge); err != nil {
 				return nil, Errorf(CodeInvalidState, "This payment cannot be authenticated now.")
 			}
-			p.ThreeDS = ThreeDSFailed
-			if passed {
-				p.ThreeDS = ThreeDSPassed
-			}
+			p.ThreeDS = answer
 			p.ChallengeAt = s.Now()
 			p.UpdatedAt = p.ChallengeAt
 			switch err := s.store.UpdatePayment(ctx, p, nil, nil); {
@@ -343,9 +354,12 @@ func (s *Service) Confirm(ctx context.Context, k *AccountKeys, r ConfirmRequest)
 // final status, card erasure and notification in one write.
 func (s *Service) authorize(ctx context.Context, k *AccountKeys, p *Payment) (*Payment, error) {
 	var res AuthorizationResult
-	if p.ThreeDS == ThreeDSFailed {
+	switch p.ThreeDS {
+	case ThreeDSFailed:
 		res.Reason = "3-D Secure authentication failed."
-	} else {
+	case ThreeDSCancelled:
+		res.Reason = "The payer cancelled 3-D Secure authentication."
+	default:
 		plain, err := s.vault.Open(p.SealedCard, []byte(p.UUID))
 		if err != nil {
 			return nil, Internal(fmt.Errorf("payment %s: open sealed card: %w", p.UUID, err))

@@ -681,3 +681,21 @@ func mustVault() *vault.Vault {
 	}
 	return v
 }
+
+// TestPayerCancelsChallenge: cancelling on the 3-D Secure page is a failed
+// authentication with its own reason; the first answer stands.
+func TestPayerCancelsChallenge(t *testing.T) {
+	e := newEnv(t, gateway.NotifySHA1)
+	ctx := context.Background()
+	p := e.submit(e.create(), "4242424242424242")
+	if _, err := e.svc.CancelChallenge(ctx, p.ChallengeID); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := e.svc.AnswerChallenge(ctx, p.ChallengeID, true); err != nil || res.Payment.ThreeDS != gateway.ThreeDSCancelled {
+		t.Fatalf("a later pass changed the answer: %v", err)
+	}
+	got, err := e.confirm(p.UUID, nil)
+	if err != nil || got.Status != gateway.StatusFail || !strings.Contains(got.DeclineReason, "cancelled") || e.acquirer.Calls() != 0 {
+		t.Fatalf("after a cancelled challenge: %+v %v (acquirer calls %d)", got, err, e.acquirer.Calls())
+	}
+}

@@ -33,7 +33,7 @@ func PhaseOf(p *Payment) Phase {
 		return PhaseAuthorizing
 	case p.ThreeDS == ThreeDSChallenge:
 		return PhaseChallenging
-	case p.ThreeDS == ThreeDSPassed || p.ThreeDS == ThreeDSFailed:
+	case p.ThreeDS == ThreeDSPassed || p.ThreeDS == ThreeDSFailed || p.ThreeDS == ThreeDSCancelled:
 		return PhaseAuthenticated
 	}
 	return PhaseCreated

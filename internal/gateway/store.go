@@ -118,6 +118,12 @@ type Store interface {
 	// due, or the zero time when none is pending.
 	NextNotificationDue(ctx context.Context) (time.Time, error)
 
+	// KeyCheck stores check as the database's master-key check if it has
+	// none yet, and returns the check it holds. Every instance on one
+	// database must use the same master key (it seals card data that
+	// another instance opens); one whose check differs must not start.
+	KeyCheck(ctx context.Context, check string) (string, error)
+
 	// Close releases the database.
 	Close() error
 }

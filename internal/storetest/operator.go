@@ -118,3 +118,17 @@ func testOperator(t *testing.T, newStore factory) {
 		}
 	})
 }
+
+// testKeyCheck: the first master-key check is kept; later ones get it back.
+func testKeyCheck(t *testing.T, newStore factory) {
+	s := newStore(t)
+	got, err := s.KeyCheck(t.Context(), "check-one")
+	mustOK(t, err, "first key check")
+	same(t, "first check stored", "check-one", got)
+	got, err = s.KeyCheck(t.Context(), "check-two")
+	mustOK(t, err, "second key check")
+	same(t, "the first check is kept", "check-one", got)
+	got, err = s.KeyCheck(t.Context(), "check-one")
+	mustOK(t, err, "same key check")
+	same(t, "the same check agrees", "check-one", got)
+}

@@ -56,6 +56,7 @@ func Run(t *testing.T, newStore func(t *testing.T) gateway.Store) {
 	t.Run("Payouts", func(t *testing.T) { testPayouts(t, newStore) })
 	t.Run("LedgerProperty", func(t *testing.T) { testLedgerProperty(t, newStore) })
 	t.Run("Operator", func(t *testing.T) { testOperator(t, newStore) })
+	t.Run("KeyCheck", func(t *testing.T) { testKeyCheck(t, newStore) })
 }
 
 // factory is Run's newStore.
