@@ -308,6 +308,8 @@ func paymentTimeline(p *gateway.Payment, ns []notificationView, now time.Time) [
 			ev = append(ev, timelineEvent{At: p.ChallengeAt, Tone: "ok", Title: "3-D Secure passed", Detail: "The payer confirmed with the one-time code."})
 		case gateway.ThreeDSFailed:
 			ev = append(ev, timelineEvent{At: p.ChallengeAt, Tone: "fail", Title: "3-D Secure failed", Detail: "The payer failed authentication (Fail authentication on the challenge page)."})
+		case gateway.ThreeDSCancelled:
+			ev = append(ev, timelineEvent{At: p.ChallengeAt, Tone: "fail", Title: "3-D Secure cancelled", Detail: "The payer cancelled on the challenge page."})
 		}
 	}
 	switch p.Status {

@@ -66,11 +66,12 @@ func (s *Server) challengePage(w http.ResponseWriter, r *http.Request) {
 }
 
 // answerChallenge is POST /3ds/{challenge}: the payer passed (the
-// pre-filled code, first button) or failed (second button) authentication.
-// The answer is a page whose first form posts the result to return_url.
+// pre-filled code, first button), failed (second button) or cancelled
+// (third) authentication. The answer is a page whose first form posts the
+// result to return_url.
 func (s *Server) answerChallenge(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("challenge")
-	passed := true
+	passed, cancelled := true, false
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 		if err := r.ParseForm(); err != nil {
@@ -80,6 +81,8 @@ func (s *Server) answerChallenge(w http.ResponseWriter, r *http.Request) {
 		switch r.PostForm.Get("action") {
 		case "fail":
 			passed = false
+		case "cancel":
+			cancelled = true
 		default:
 			if r.PostForm.Get("code") != sandboxCode {
 				c, err := s.svc.Challenge(r.Context(), id)
@@ -98,7 +101,13 @@ func (s *Server) answerChallenge(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	res, err := s.svc.AnswerChallenge(r.Context(), id, passed)
+	var res *gateway.ChallengeResult
+	var err error
+	if cancelled {
+		res, err = s.svc.CancelChallenge(r.Context(), id)
+	} else {
+		res, err = s.svc.AnswerChallenge(r.Context(), id, passed)
+	}
 	if err != nil {
 		s.writeError(w, r, payerPages, err)
 		return
@@ -106,8 +115,11 @@ func (s *Server) answerChallenge(w http.ResponseWriter, r *http.Request) {
 	p := res.Payment
 	note(r).payment = p.UUID
 	heading := "Authentication failed"
-	if p.ThreeDS == gateway.ThreeDSPassed {
+	switch p.ThreeDS {
+	case gateway.ThreeDSPassed:
 		heading = "Authentication complete"
+	case gateway.ThreeDSCancelled:
+		heading = "Authentication cancelled"
 	}
 	s.pages.autoPost(w, autoPost{Heading: heading, Message: "Returning you to the merchant…", Button: "Return to the merchant",
 		Action: p.ReturnURL, Fields: []formField{{"PaRes", res.PaRes}, {"MD", res.MD}}, Frame: framedByAnyone})
