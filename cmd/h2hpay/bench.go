@@ -97,6 +97,10 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	line, _ := json.Marshal(rep)
 	fmt.Fprintln(stdout, string(line))
+	if rep.OK < rep.Ops {
+		// Scripts see a run with failures as failed; the report says why.
+		return fmt.Errorf("%d of %d operations failed", rep.Ops-rep.OK, rep.Ops)
+	}
 	return nil
 }
 

@@ -58,6 +58,14 @@ func TestBenchCommand(t *testing.T) {
 		t.Errorf("history after the seed: %v %v", h, err)
 	}
 
+	// A run whose operations fail is a failed command, for scripts.
+	var dead, deadErr syncBuffer
+	if err := runCLI(t, []string{"bench", "-n", "3", "-c", "1", "--merchant-url", "http://127.0.0.1:1", "--h2h-url", "http://127.0.0.1:1",
+		"--keys", e.acct.KeyDir, "--account", e.acct.Account, "--application", e.acct.Application, "--json"}, &dead, &deadErr); err == nil ||
+		!strings.Contains(dead.String(), `"errors":{"create: network":3}`) {
+		t.Errorf("a run against nothing: %v %s", err, dead.String())
+	}
+
 	// Not at someone else's server by mistake.
 	var out, errOut syncBuffer
 	err = run(context.Background(), []string{"bench", "--merchant-url", "http://203.0.113.7:8080", "--keys", e.acct.KeyDir,

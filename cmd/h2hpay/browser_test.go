@@ -540,7 +540,7 @@ func (b *tab) signIn(sb *sandboxRun) {
 type payCase struct {
 	name    string
 	card    string // the card typed; "" = the checkout's default test card
-	button  string // on the 3-D Secure page: "pass" or "fail"
+	button  string // on the 3-D Secure page: "pass", "fail" or "cancel"
 	cancel  bool   // hosted page: the payer cancels on the card form
 	want    string // the order's final status
 	pause   bool   // with JavaScript paused on the auto-posting pages, to show them
@@ -552,11 +552,13 @@ var payCases = []payCase{
 	{name: "paid", card: cardPaid, button: "pass", want: "paid", docShot: true},
 	{name: "declined", card: cardFail, button: "pass", want: "fail", pause: true},
 	{name: "3ds-failed", card: cardPaid, button: "fail", want: "fail", pause: true},
+	{name: "3ds-cancelled", card: cardPaid, button: "cancel", want: "fail"},
 }
 
 // TestBrowserCheckout: the demo shop's checkout (H2H: the shop takes the
 // card) from card entry to the order page in Chromium, for the success
-// card, the fail card, and a payer who fails 3-D Secure.
+// card, the fail card, and a payer who fails or cancels on the 3-D Secure
+// page.
 func TestBrowserCheckout(t *testing.T) {
 	t.Parallel()
 	needChromium(t)

@@ -543,8 +543,8 @@ func TestIT12_RetryAfterClientTimeout(t *testing.T) {
 
 // TestIT13_NoCardDataInArtefacts: with debug logging, step 2 valid, without
 // return_url, with a spaced number, with the fail card, and a confirm that
-// hits an internal error (the gateway restarted with another master key, so
-// the sealed card cannot be opened), then a confirm with a 2 KB PaRes: no
+// hits an internal error (the sealed card damaged in the database, so it
+// cannot be opened), then a confirm with a 2 KB PaRes: no
 // log line, error answer or database byte holds a card number or the CVC
 // next to a cvc key, and the PaRes is not logged in full.
 func TestIT13_NoCardDataInArtefacts(t *testing.T) {
@@ -577,12 +577,12 @@ func TestIT13_NoCardDataInArtefacts(t *testing.T) {
 			t.Errorf("card mask %v", s.CardMask)
 		}
 	}
-	// The challenge for u1, then a restart with a different master key.
-	passChallenge(t, payer.New(), e.redirectOf(u1.UUID), "")
-	e.prog.env = map[string]string{"H2HPAY_MASTER_KEY": strings.Repeat("ab", 32)}
-	e.prog.restart()
-	// (data null: the PaRes check, keyed by the master key too, would refuse first)
-	code, ans := e.h2hRaw("/v1/payment/confirm", map[string]any{"payment_uuid": u1.UUID, "data": nil}, e.h2hHeaders(u1.UUID))
+	// The challenge for u1, then its sealed card damaged in the database, so
+	// that confirm cannot open it: an internal error.
+	form := passChallenge(t, payer.New(), e.redirectOf(u1.UUID), "")
+	dbExec(t, e.dataDir, `UPDATE payments SET sealed_card = ? WHERE uuid = ?`, []byte("\x01damaged sealed card, not a ciphertext"), u1.UUID)
+	code, ans := e.h2hRaw("/v1/payment/confirm", map[string]any{"payment_uuid": u1.UUID,
+		"data": map[string]any{"PaRes": form.Fields.Get("PaRes"), "MD": u1.UUID}}, e.h2hHeaders(u1.UUID))
 	answers = append(answers, mustJSON(ans))
 	h2hError(t, code, ans, 500, "internal_error")
 	if ans["error"] != "Server error." {

@@ -34,13 +34,14 @@ func twoInstances(t *testing.T) (*e2e, *program) {
 	}
 	dataA, dataB := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
 	shareDatabase(t, dataA, dataB)
-	key := map[string]string{"H2HPAY_MASTER_KEY": strings.Repeat("5a", 32)}
+	useMasterKey(dataA, strings.Repeat("5a", 32))
+	useMasterKey(dataB, strings.Repeat("5a", 32))
 	acct := createMerchantAccount(t, dataA)
 	shop := newTestMerchant(t, acct.NotifyKey)
 	cli(t, "endpoint", "add", "--data", dataA, "--account", acct.Account, "--kind", "success", "--url", shop.srv.URL+"/ok", "--id", "1")
 	cli(t, "endpoint", "add", "--data", dataA, "--account", acct.Account, "--kind", "notification", "--url", shop.srv.URL+"/notify", "--id", "5")
-	a := launchWith(t, dataA, key)
-	b := launchWith(t, dataB, key)
+	a := launchWith(t, dataA, nil)
+	b := launchWith(t, dataB, nil)
 	e := &e2e{t: t, prog: a, acct: acct, shop: shop, dataDir: dataA}
 	e.client = a.client(t, acct)
 	shop.setClient(e.client)
@@ -217,6 +218,8 @@ func TestNotificationOfAKilledInstance(t *testing.T) {
 	dataK, dataB := filepath.Join(dir, "k"), filepath.Join(dir, "b")
 	shareDatabase(t, dataK, dataB)
 	key := strings.Repeat("6b", 32)
+	useMasterKey(dataK, key)
+	useMasterKey(dataB, key)
 	acct := createMerchantAccount(t, dataK)
 
 	var mu sync.Mutex
@@ -275,15 +278,16 @@ func TestNotificationOfAKilledInstance(t *testing.T) {
 	k.Wait()
 	killed := time.Now()
 
-	b := launchWith(t, dataB, map[string]string{"H2HPAY_MASTER_KEY": key})
+	b := launchWith(t, dataB, nil)
 	waitFor(t, "the other instance's delivery", 30*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) >= 2 })
 	mu.Lock()
-	defer mu.Unlock()
 	if len(seen) != 2 || seen[0] != seen[1] {
 		t.Fatalf("deliveries %v", seen)
 	}
-	if !strings.Contains(b.logs.String(), "notification delivered") {
-		t.Error("the surviving instance did not log the delivery")
-	}
+	mu.Unlock()
+	// The surviving instance logs the delivery once the answer is back.
+	waitFor(t, "the surviving instance's log of the delivery", 10*time.Second, func() bool {
+		return strings.Contains(b.logs.String(), "notification delivered")
+	})
 	t.Logf("delivered by the other instance %.1fs after the kill", time.Since(killed).Seconds())
 }

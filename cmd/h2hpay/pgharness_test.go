@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,9 +28,17 @@ import (
 var e2ePostgres = os.Getenv("H2HPAY_E2E_POSTGRES")
 
 var (
-	dbMu    sync.Mutex
-	dbOfDir = map[string]string{}
+	dbMu     sync.Mutex
+	dbOfDir  = map[string]string{}
+	keyOfDir = map[string]string{} // data folder → H2HPAY_MASTER_KEY its commands run with
 )
+
+// useMasterKey makes every command on a data folder run with this master key.
+func useMasterKey(dataDir, key string) {
+	dbMu.Lock()
+	keyOfDir[dataDir] = key
+	dbMu.Unlock()
+}
 
 // dsnFor returns the database of a data folder: "" on the SQLite pass, else
 // a database created for it on first use and dropped when the test ends.
@@ -77,6 +87,11 @@ func envOf(t *testing.T, args []string, extra map[string]string) func(string) st
 			if dsn := dsnFor(t, args[i+1]); dsn != "" {
 				env["H2HPAY_DB"] = dsn
 			}
+			dbMu.Lock()
+			if key, ok := keyOfDir[args[i+1]]; ok {
+				env["H2HPAY_MASTER_KEY"] = key
+			}
+			dbMu.Unlock()
 		}
 	}
 	for k, v := range extra {
@@ -101,14 +116,28 @@ func sqliteOnly(t *testing.T, why string) {
 // in whichever database the data folder uses.
 func setExpiry(t *testing.T, dataDir, uuid string, at time.Time) {
 	t.Helper()
+	if dsnFor(t, dataDir) != "" {
+		dbExec(t, dataDir, `UPDATE payments SET expires_at = ? WHERE uuid = ?`, at, uuid)
+		return
+	}
+	dbExec(t, dataDir, `UPDATE payments SET expires_at = ? WHERE uuid = ?`, at.UnixMicro(), uuid)
+}
+
+// dbExec runs one statement, written with ? placeholders, on the data
+// folder's database: to simulate time passing or damage, outside the API.
+func dbExec(t *testing.T, dataDir, query string, args ...any) {
+	t.Helper()
 	if dsn := dsnFor(t, dataDir); dsn != "" {
+		for i := 1; strings.Contains(query, "?"); i++ {
+			query = strings.Replace(query, "?", "$"+strconv.Itoa(i), 1)
+		}
 		ctx := context.Background()
 		c, err := pgx.Connect(ctx, dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, `UPDATE payments SET expires_at = $1 WHERE uuid = $2`, at, uuid); err != nil {
+		if _, err := c.Exec(ctx, query, args...); err != nil {
 			t.Fatal(err)
 		}
 		return
@@ -121,7 +150,7 @@ func setExpiry(t *testing.T, dataDir, uuid string, at time.Time) {
 	if _, err := db.Exec(`PRAGMA busy_timeout = 10000`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`UPDATE payments SET expires_at = ? WHERE uuid = ?`, at.UnixMicro(), uuid); err != nil {
+	if _, err := db.Exec(query, args...); err != nil {
 		t.Fatal(err)
 	}
 }

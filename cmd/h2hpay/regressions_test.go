@@ -335,3 +335,20 @@ func TestSBPPayoutNumbers(t *testing.T) {
 		return true
 	})
 }
+
+// TestMasterKeyMismatchRefused: an instance started with another master key
+// than the database was first used with refuses to start, instead of
+// failing payments that another instance sealed.
+func TestMasterKeyMismatchRefused(t *testing.T) {
+	t.Parallel()
+	dataDir := filepath.Join(t.TempDir(), "data")
+	createMerchantAccount(t, dataDir) // the first use: the key file's key
+	args := []string{"serve", "--data", dataDir, "--merchant-addr", "127.0.0.1:0", "--h2h-addr", "127.0.0.1:0", "--pay-addr", "127.0.0.1:0", "--admin-addr", ""}
+	var out, errOut syncBuffer
+	err := run(context.Background(), args, envOf(t, args, map[string]string{"H2HPAY_MASTER_KEY": strings.Repeat("7c", 32)}), &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "master key differs") {
+		t.Fatalf("serve with another master key: %v", err)
+	}
+	// The key it was first used with still works.
+	cli(t, "account", "list", "--data", dataDir)
+}

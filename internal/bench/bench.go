@@ -40,9 +40,9 @@ const (
 
 // Config is one run.
 type Config struct {
-	// Clients are one per gateway instance; operation i goes to
+	// Clients are one per gateway instance; operation i starts on
 	// Clients[i % len(Clients)], and in flow mode its steps alternate
-	// between instances, as behind a load balancer.
+	// between that instance and the next, as behind a load balancer.
 	Clients     []*h2hpay.Client
 	Mode        Mode
 	Requests    int           // operations to run (and to sign beforehand)
@@ -204,8 +204,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				if cfg.Mode == ModeCreate {
 					ok = createOnce(runCtx, rec, prepared[i])
 				} else {
-					// The next steps go to the next instance.
-					ok = flowOnce(runCtx, cfg, cfg.Clients[(i+1)%len(cfg.Clients)], rec, payer, recv, prepared[i])
+					n := len(cfg.Clients)
+					ok = flowOnce(runCtx, cfg, cfg.Clients[i%n], cfg.Clients[(i+1)%n], rec, payer, recv, prepared[i])
 				}
 				rec.ops.Add(1)
 				if ok {
@@ -283,7 +283,11 @@ func createOnce(ctx context.Context, rec *recorder, p *h2hpay.PreparedPayment) b
 var hiddenRE = regexp.MustCompile(`<input type="hidden" name="(PaRes|MD)" value="([^"]*)">`)
 
 // flowOnce is one whole H2H payment.
-func flowOnce(ctx context.Context, cfg Config, client *h2hpay.Client, rec *recorder, payer *http.Client, recv *receiver, p *h2hpay.PreparedPayment) bool {
+// With several instances, the steps alternate: the create (prepared for
+// first) and the confirm go to first, the card and the status to second, and
+// the 3-D Secure page is the card instance's — so one instance opens the
+// card another sealed and checks the result another issued.
+func flowOnce(ctx context.Context, cfg Config, first, second *h2hpay.Client, rec *recorder, payer *http.Client, recv *receiver, p *h2hpay.PreparedPayment) bool {
 	begin := time.Now()
 	step := func(name string, f func() error) bool {
 		t := time.Now()
@@ -302,7 +306,7 @@ func flowOnce(ctx context.Context, cfg Config, client *h2hpay.Client, rec *recor
 	}
 	var redirect *h2hpay.Redirect
 	if !step("card", func() (err error) {
-		redirect, err = client.SubmitCard(ctx, &h2hpay.CardParams{PaymentUUID: created.UUID, ReturnURL: recv.url + "/return",
+		redirect, err = second.SubmitCard(ctx, &h2hpay.CardParams{PaymentUUID: created.UUID, ReturnURL: recv.url + "/return",
 			Number: cfg.Card, ExpMonth: "12", ExpYear: strconv.Itoa(time.Now().Year() + 3), CVC: "123"})
 		return err
 	}) {
@@ -313,13 +317,13 @@ func flowOnce(ctx context.Context, cfg Config, client *h2hpay.Client, rec *recor
 		return false
 	}
 	data := map[string]string{"PaRes": fields.Get("PaRes"), "MD": fields.Get("MD")}
-	if !step("confirm", func() error { return client.Confirm(ctx, created.UUID, data) }) {
+	if !step("confirm", func() error { return first.Confirm(ctx, created.UUID, data) }) {
 		return false
 	}
 	recv.confirmed(created.ID, time.Now())
 	var status *h2hpay.Payment
 	if !step("status", func() (err error) {
-		status, err = client.PaymentStatus(ctx, &h2hpay.PaymentStatusParams{UUID: created.UUID})
+		status, err = second.PaymentStatus(ctx, &h2hpay.PaymentStatusParams{UUID: created.UUID})
 		return err
 	}) {
 		return false
