@@ -2,7 +2,8 @@
 # scripts/perf.sh — the measurements of docs/performance.md, one run each:
 # `h2hpay bench` create and flow against h2hpay serve on SQLite and on
 # PostgreSQL (one instance, then two on one database), with 10 k and then
-# 1 M payments stored. Everything on loopback; takes about 20 minutes.
+# 1 M payments stored. Everything on loopback; takes about 25 minutes.
+# Needs jq, psql and openssl besides what scripts/test.sh installs.
 #
 #   scripts/perf.sh [OUT]        OUT defaults to test-output/perf
 #
