@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -128,13 +129,43 @@ type Store interface {
 	Close() error
 }
 
-// PaymentQuery names one payment of an account: by ID, by UUID, or by
-// OrderID (the newest payment with that order_id). Exactly one is set.
-type PaymentQuery struct {
-	AccountUUID string // required unless UUID is set and any account will do
+// ObjectQuery names one payment or payout of an account: by ID, by UUID, or
+// by OrderID (the newest with that order_id). Exactly one is set;
+// AccountUUID is required unless UUID is set and any account will do.
+type ObjectQuery struct {
+	AccountUUID string
 	ID          int64
 	UUID        string
 	OrderID     string
+}
+
+// PaymentQuery and PayoutQuery name a payment and a payout.
+type (
+	PaymentQuery = ObjectQuery
+	PayoutQuery  = ObjectQuery
+)
+
+// Valid reports whether q names one object: exactly one of ID, UUID and
+// OrderID, and an account unless by UUID.
+func (q ObjectQuery) Valid() bool {
+	set := 0
+	for _, ok := range []bool{q.ID != 0, q.UUID != "", q.OrderID != ""} {
+		if ok {
+			set++
+		}
+	}
+	return set == 1 && (q.UUID != "" || q.AccountUUID != "")
+}
+
+// Describe names what q looks for, for errors: "payment 100000001 of account …".
+func (q ObjectQuery) Describe(kind string) string {
+	switch {
+	case q.ID != 0:
+		return fmt.Sprintf("%s %d of account %s", kind, q.ID, q.AccountUUID)
+	case q.UUID != "":
+		return kind + " " + q.UUID
+	}
+	return fmt.Sprintf("%s with order_id %q of account %s", kind, q.OrderID, q.AccountUUID)
 }
 
 // Ledger rules, for UpdatePayment, CreatePayout and UpdatePayout: a
@@ -151,15 +182,6 @@ type HistoryQuery struct {
 	From, To    time.Time // [From, To)
 	Offset      int
 	Limit       int
-}
-
-// PayoutQuery names one payout of an account: by ID, UUID or OrderID (the
-// newest with that order_id). Exactly one is set.
-type PayoutQuery struct {
-	AccountUUID string
-	ID          int64
-	UUID        string
-	OrderID     string
 }
 
 // PaymentFilter selects payments for the operator's list.

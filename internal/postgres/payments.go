@@ -159,26 +159,17 @@ func (s *Store) CreatePayment(ctx context.Context, p *gateway.Payment) error {
 // within q.AccountUUID, or by q.UUID, within q.AccountUUID when it is set.
 // No such payment is gateway.ErrNotFound.
 func (s *Store) Payment(ctx context.Context, q gateway.PaymentQuery) (*gateway.Payment, error) {
-	set := 0
-	for _, ok := range []bool{q.ID != 0, q.UUID != "", q.OrderID != ""} {
-		if ok {
-			set++
-		}
-	}
-	if set != 1 || (q.UUID == "" && q.AccountUUID == "") {
+	if !q.Valid() {
 		return nil, fmt.Errorf("postgres: payment query %+v: set exactly one of ID, UUID, OrderID, and AccountUUID unless UUID", q)
 	}
+	what := q.Describe("payment")
 	var row pgx.Row
-	var what string
 	switch {
 	case q.ID != 0:
-		what = fmt.Sprintf("payment %d of account %s", q.ID, q.AccountUUID)
 		row = s.pool.QueryRow(ctx, paymentByIDSQL, q.ID, q.AccountUUID)
 	case q.UUID != "":
-		what = "payment " + q.UUID
 		row = s.pool.QueryRow(ctx, paymentByUUIDSQL, q.UUID, q.AccountUUID)
 	default:
-		what = fmt.Sprintf("payment with order_id %q of account %s", q.OrderID, q.AccountUUID)
 		row = s.pool.QueryRow(ctx, paymentByOrderIDSQL, q.AccountUUID, q.OrderID)
 	}
 	p, err := scanPayment(row)

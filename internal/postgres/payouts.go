@@ -154,26 +154,17 @@ func (s *Store) CreatePayout(ctx context.Context, po *gateway.Payout, l *gateway
 // within q.AccountUUID, or by q.UUID, within q.AccountUUID when it is set.
 // No such payout is gateway.ErrNotFound.
 func (s *Store) Payout(ctx context.Context, q gateway.PayoutQuery) (*gateway.Payout, error) {
-	set := 0
-	for _, ok := range []bool{q.ID != 0, q.UUID != "", q.OrderID != ""} {
-		if ok {
-			set++
-		}
-	}
-	if set != 1 || (q.UUID == "" && q.AccountUUID == "") {
+	if !q.Valid() {
 		return nil, fmt.Errorf("postgres: payout query %+v: set exactly one of ID, UUID, OrderID, and AccountUUID unless UUID", q)
 	}
+	what := q.Describe("payout")
 	var row pgx.Row
-	var what string
 	switch {
 	case q.ID != 0:
-		what = fmt.Sprintf("payout %d of account %s", q.ID, q.AccountUUID)
 		row = s.pool.QueryRow(ctx, payoutByIDSQL, q.ID, q.AccountUUID)
 	case q.UUID != "":
-		what = "payout " + q.UUID
 		row = s.pool.QueryRow(ctx, payoutByUUIDSQL, q.UUID, q.AccountUUID)
 	default:
-		what = fmt.Sprintf("payout with order_id %q of account %s", q.OrderID, q.AccountUUID)
 		row = s.pool.QueryRow(ctx, payoutByOrderIDSQL, q.AccountUUID, q.OrderID)
 	}
 	po, err := scanPayout(row)

@@ -124,29 +124,20 @@ func paymentWriteErr(what string, err error) error {
 // within q.AccountUUID, or by q.UUID, within q.AccountUUID when it is set.
 // No such payment is gateway.ErrNotFound.
 func (s *Store) Payment(ctx context.Context, q gateway.PaymentQuery) (*gateway.Payment, error) {
-	set := 0
-	for _, ok := range []bool{q.ID != 0, q.UUID != "", q.OrderID != ""} {
-		if ok {
-			set++
-		}
-	}
-	if set != 1 || (q.UUID == "" && q.AccountUUID == "") {
+	if !q.Valid() {
 		return nil, fmt.Errorf("sqlite: payment query %+v: set exactly one of ID, UUID, OrderID, and AccountUUID unless UUID", q)
 	}
+	what := q.Describe("payment")
 	var (
-		p    *gateway.Payment
-		err  error
-		what string
+		p   *gateway.Payment
+		err error
 	)
 	switch {
 	case q.ID != 0:
-		what = fmt.Sprintf("payment %d of account %s", q.ID, q.AccountUUID)
 		p, err = scanPayment(s.paymentByID.QueryRowContext(ctx, q.ID, q.AccountUUID))
 	case q.UUID != "":
-		what = "payment " + q.UUID
 		p, err = scanPayment(s.paymentByUUID.QueryRowContext(ctx, q.UUID, q.AccountUUID))
 	default:
-		what = fmt.Sprintf("payment with order_id %q of account %s", q.OrderID, q.AccountUUID)
 		p, err = scanPayment(s.paymentByOrderID.QueryRowContext(ctx, q.AccountUUID, q.OrderID))
 	}
 	if err != nil {

@@ -144,29 +144,20 @@ func (s *Store) CreatePayout(ctx context.Context, po *gateway.Payout, l *gateway
 // within q.AccountUUID, or by q.UUID, within q.AccountUUID when it is set.
 // No such payout is gateway.ErrNotFound.
 func (s *Store) Payout(ctx context.Context, q gateway.PayoutQuery) (*gateway.Payout, error) {
-	set := 0
-	for _, ok := range []bool{q.ID != 0, q.UUID != "", q.OrderID != ""} {
-		if ok {
-			set++
-		}
-	}
-	if set != 1 || (q.UUID == "" && q.AccountUUID == "") {
+	if !q.Valid() {
 		return nil, fmt.Errorf("sqlite: payout query %+v: set exactly one of ID, UUID, OrderID, and AccountUUID unless UUID", q)
 	}
+	what := q.Describe("payout")
 	var (
-		po   *gateway.Payout
-		err  error
-		what string
+		po  *gateway.Payout
+		err error
 	)
 	switch {
 	case q.ID != 0:
-		what = fmt.Sprintf("payout %d of account %s", q.ID, q.AccountUUID)
 		po, err = scanPayout(s.payoutByID.QueryRowContext(ctx, q.ID, q.AccountUUID))
 	case q.UUID != "":
-		what = "payout " + q.UUID
 		po, err = scanPayout(s.payoutByUUID.QueryRowContext(ctx, q.UUID, q.AccountUUID))
 	default:
-		what = fmt.Sprintf("payout with order_id %q of account %s", q.OrderID, q.AccountUUID)
 		po, err = scanPayout(s.payoutByOrderID.QueryRowContext(ctx, q.AccountUUID, q.OrderID))
 	}
 	if err != nil {
