@@ -217,28 +217,10 @@ func (s *Store) UpdatePayment(ctx context.Context, p *gateway.Payment, n *gatewa
 		return writeErr(what, err)
 	}
 	if l == nil {
-		args = append(args, p.UUID, p.Version)
-		if n == nil {
-			tag, err := s.pool.Exec(ctx, updatePaymentSQL, args...)
-			if err != nil {
-				return writeErr(what, err)
-			}
-			if tag.RowsAffected() == 0 {
-				return fmt.Errorf("postgres: %s: %w", what, gateway.ErrConflict)
-			}
-			p.Version++
-			return nil
-		}
-		var nid int64
-		err := s.pool.QueryRow(ctx, updatePaymentNotifySQL, append(args, notificationArgs(n)...)...).Scan(&nid)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("postgres: %s: %w", what, gateway.ErrConflict)
-		}
-		if err != nil {
-			return writeErr(what, err)
+		if err := s.versionedUpdate(ctx, what, updatePaymentSQL, updatePaymentNotifySQL, append(args, p.UUID, p.Version), n); err != nil {
+			return err
 		}
 		p.Version++
-		n.ID = nid
 		return nil
 	}
 
@@ -353,4 +335,31 @@ func (s *Store) PaymentHistory(ctx context.Context, q gateway.HistoryQuery) ([]g
 		return nil, 0, fmt.Errorf("postgres: %s: %w", what, err)
 	}
 	return ps, total, nil
+}
+
+// versionedUpdate runs one versioned UPDATE, updateSQL, or with n
+// notifySQL: the same UPDATE with n's insert in one statement, setting
+// n.ID. No row updated (a stale version, or no such row) is
+// gateway.ErrConflict. The caller increments the version on success.
+func (s *Store) versionedUpdate(ctx context.Context, what, updateSQL, notifySQL string, args []any, n *gateway.Notification) error {
+	if n == nil {
+		tag, err := s.pool.Exec(ctx, updateSQL, args...)
+		if err != nil {
+			return writeErr(what, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("postgres: %s: %w", what, gateway.ErrConflict)
+		}
+		return nil
+	}
+	var nid int64
+	err := s.pool.QueryRow(ctx, notifySQL, append(args, notificationArgs(n)...)...).Scan(&nid)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("postgres: %s: %w", what, gateway.ErrConflict)
+	}
+	if err != nil {
+		return writeErr(what, err)
+	}
+	n.ID = nid
+	return nil
 }

@@ -193,27 +193,10 @@ func (s *Store) UpdatePayout(ctx context.Context, po *gateway.Payout, n *gateway
 	}
 	args = append(args, po.UUID, po.Version)
 	if l == nil {
-		if n == nil {
-			tag, err := s.pool.Exec(ctx, updatePayoutSQL, args...)
-			if err != nil {
-				return writeErr(what, err)
-			}
-			if tag.RowsAffected() == 0 {
-				return fmt.Errorf("postgres: %s: %w", what, gateway.ErrConflict)
-			}
-			po.Version++
-			return nil
-		}
-		var nid int64
-		err := s.pool.QueryRow(ctx, updatePayoutNotifySQL, append(args, notificationArgs(n)...)...).Scan(&nid)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("postgres: %s: %w", what, gateway.ErrConflict)
-		}
-		if err != nil {
-			return writeErr(what, err)
+		if err := s.versionedUpdate(ctx, what, updatePayoutSQL, updatePayoutNotifySQL, args, n); err != nil {
+			return err
 		}
 		po.Version++
-		n.ID = nid
 		return nil
 	}
 
